@@ -1,0 +1,45 @@
+# HMM mirror: a Linux 6.12 patch series and its test harness.
+# See README.md. Everything generated lives in out/ (never committed).
+#
+#   make run            build everything, boot QEMU, run the dummy-device demo
+#   make check          every test; last line "N passed, N failed[, N skipped]"
+#   make check DEBUG=1  the same on a KASAN/lockdep/DEBUG_VM/kmemleak kernel
+
+DEBUG ?= 0
+export DEBUG
+
+.PHONY: run check deps tree export build vm bisect checkpatch clean help
+
+run:
+	@scripts/run.sh
+
+check:
+	@scripts/check.sh
+
+deps:
+	@scripts/deps.sh
+
+tree: deps
+	@scripts/tree.sh
+
+export:
+	@scripts/export.sh
+
+build: tree
+	@scripts/build.sh
+
+vm:
+	@scripts/vm-adhoc.sh
+
+bisect: tree
+	@scripts/bisect.sh
+
+checkpatch:
+	@cd out/linux && for p in $$(grep -v '^#' ../../patches/series); do \
+		./scripts/checkpatch.pl --strict --terse ../../patches/$$p || exit 1; done
+
+clean:
+	rm -rf out/build out/logs
+
+help:
+	@sed -n '1,/^$$/p' Makefile
