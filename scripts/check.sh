@@ -69,9 +69,10 @@ fi
 
 # kselftest-harness suites, bracketed by HMM-SUITE-BEGIN/END in the log.
 suites=$(sed -n 's/^.*HMM-SUITE-BEGIN: \([^ ]*\).*$/\1/p' "$LOG")
+seen=""
 for s in hmm-tests $suites; do
 	case " $seen " in *" $s "*) continue ;; esac
-	seen="${seen:-} $s"
+	seen="$seen $s"
 	body=$(awk -v s="$s" '$0 ~ "HMM-SUITE-BEGIN: " s "$" {on=1; next} $0 ~ "HMM-SUITE-END: " s " " {on=0} on' "$LOG")
 	tot=$(echo "$body" | grep '# Totals:' | tail -n 1)
 	if [ -z "$tot" ]; then
@@ -79,12 +80,12 @@ for s in hmm-tests $suites; do
 		result fail "$s did not finish"
 		continue
 	fi
-	tp=$(echo "$tot" | sed -n 's/.*pass:\([0-9]*\).*/\1/p')
-	tf=$(echo "$tot" | sed -n 's/.*fail:\([0-9]*\).*/\1/p')
-	ts=$(echo "$tot" | sed -n 's/.*skip:\([0-9]*\).*/\1/p')
-	te=$(echo "$tot" | sed -n 's/.*error:\([0-9]*\).*/\1/p')
+	tp=$(echo "$tot" | sed -n 's/.*Totals: pass:\([0-9]*\).*/\1/p')
+	tf=$(echo "$tot" | sed -n 's/.* fail:\([0-9]*\).*/\1/p')
+	ts=$(echo "$tot" | sed -n 's/.* skip:\([0-9]*\).*/\1/p')
+	te=$(echo "$tot" | sed -n 's/.* error:\([0-9]*\).*/\1/p')
 	echo "  $s: $tp passed, $tf failed, $ts skipped${te:+, $te errors}"
-	echo "$body" | grep -E '^(not ok|ok .*# SKIP)' | sed 's/^/      /' | head -n 40
+	echo "$body" | grep -E '^(not ok|ok .*# SKIP)' | sed 's/^/      /' | head -n 40 || true
 	pass=$((pass + tp)); skip=$((skip + ts))
 	[ $((tf + te)) -eq 0 ] || { failn=$((failn + tf + te)); failed_names+=("$s: $tf failed, $te errors"); }
 done

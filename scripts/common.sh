@@ -42,6 +42,5 @@ kernel_make() {
 	make -C "$TREE" O="$BUILD" -j"$JOBS" CC="ccache gcc" HOSTCC="ccache gcc" "$@"
 }
 
-export CCACHE_DIR=${CCACHE_DIR:-$OUT/ccache}
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
 export CCACHE_BASEDIR=$OUT
