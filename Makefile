@@ -36,7 +36,7 @@ bisect: tree
 
 checkpatch:
 	@cd out/linux && for p in $$(grep -v '^#' ../../patches/series); do \
-		./scripts/checkpatch.pl --strict --terse ../../patches/$$p || exit 1; done
+		PATH=/usr/bin:$$PATH ./scripts/checkpatch.pl --strict --terse --ignore FILE_PATH_CHANGES ../../patches/$$p || exit 1; done
 
 clean:
 	rm -rf out/build out/logs

@@ -4,14 +4,14 @@ set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=$TOP/out
-TREE=$OUT/linux
+TREE=${HMM_TREE:-$OUT/linux}
 LOGS=$OUT/logs
 PATCHES=$TOP/patches
 # shellcheck source=../kernel.version
 . "$TOP/kernel.version"
 
 if [ "${DEBUG:-0}" = 1 ]; then FLAVOR=debug; else FLAVOR=default; fi
-BUILD=$OUT/build/$FLAVOR
+BUILD=${HMM_BUILD:-$OUT/build/$FLAVOR}
 JOBS=${JOBS:-$(nproc)}
 
 # Elapsed time is counted from the first script of one `make` invocation.

@@ -3,7 +3,7 @@
 . "$(dirname "$0")/common.sh"
 
 PKGS="gcc make bc flex bison libelf-dev libssl-dev cpio xz-utils git perl python3
-      qemu-system-x86 busybox-static ccache kmod libc6-dev"
+      qemu-system-x86 busybox-static ccache kmod libc6-dev python3-ply python3-git"
 
 missing=()
 for p in $PKGS; do

@@ -53,6 +53,8 @@ apply_series() {
 			die "patch $p does not apply on top of the previous ones (log: $LOGS/git-am.log)"
 		fi
 		n=$((n + 1))
+		# A partly applied series is still "synced": nothing to lose.
+		git_t rev-parse HEAD > "$STAMP"
 	done
 	phase "applied $n patches"
 }
@@ -76,6 +78,7 @@ create_tree() {
 		echo "$ver" > .git/hmm-base-version
 	)
 	mv "$TREE.tmp" "$TREE"
+	git_t rev-parse HEAD > "$STAMP"
 }
 
 mkdir -p "$OUT" "$LOGS"
@@ -122,6 +125,7 @@ MSG
 		phase "patches/ changed: re-applying the series on base"
 		git_t checkout -q -B hmm base
 		git_t reset -q --hard base
+		git_t rev-parse HEAD > "$STAMP"
 	fi
 else
 	[ ! -e "$TREE" ] || { [ "${FORCE:-0}" = 1 ] || die "out/linux exists but is not a tree made by this script; move it away or use FORCE=1"; rm -rf "$TREE"; }
