@@ -71,9 +71,16 @@ create_tree() {
 		git init -q -b hmm
 		git config user.name "HMM mirror CI"; git config user.email "hmm-ci@localhost"
 		git config core.abbrev 12
+		# Debian's tarball carries a .gitignore that ignores everything at
+		# the top level (its packaging repository layout): new files of the
+		# series would be invisible to git. Drop those lines; nothing else
+		# of the source is touched.
+		sed -i '/^# Debian packaging: ignore everything/,/^!\/debian\/$/d' .gitignore
+		sed -i '${/^#$/d}' .gitignore
 		git add -A -f .
 		GIT_AUTHOR_DATE="2000-01-01T00:00:00Z" GIT_COMMITTER_DATE="2000-01-01T00:00:00Z" \
-			git commit -q -m "Linux $(make -s kernelversion) from Debian $LINUX_SOURCE_PACKAGE $ver"
+			git commit -q -m "Linux $(make -s kernelversion) from Debian $LINUX_SOURCE_PACKAGE $ver" \
+				-m "Pristine source, except that Debian's top-level ignore-everything lines are dropped from .gitignore."
 		git tag base
 		echo "$ver" > .git/hmm-base-version
 	)
