@@ -50,6 +50,14 @@ if [ "$FLAVOR" = default ] && [ "$npatch" -gt 0 ]; then
 		echo "  files the series adds that MAINTAINERS does not cover:$orphans"
 		result fail "MAINTAINERS covers the new files"
 	fi
+	docfiles=$(git -C "$TREE" diff --name-only --diff-filter=A base..HEAD -- '*.c' '*.h' | grep -v '^tools/' || true)
+	kdoc=$(cd "$TREE" && scripts/kernel-doc -none -Wall include/linux/hmm.h $docfiles 2>&1 || true)
+	if [ -z "$kdoc" ]; then
+		result pass "kernel-doc"
+	else
+		echo "$kdoc" | head -n 20 | sed 's/^/  /'
+		result fail "kernel-doc"
+	fi
 	if [ "${BISECT:-1}" = 1 ]; then
 		"$TOP/scripts/bisect.sh" && result pass "every patch builds" || result fail "every patch builds"
 	fi
