@@ -8,10 +8,13 @@
 DEBUG ?= 0
 export DEBUG
 
-.PHONY: run check deps tree export build vm bisect checkpatch clean help
+.PHONY: run check bench deps tree export build vm bisect checkpatch clean help
 
 run:
 	@scripts/run.sh
+
+bench:
+	@scripts/bench.sh
 
 check:
 	@scripts/check.sh

@@ -1,0 +1,5 @@
+# Job run inside the VM by `make bench`.
+. /etc/functions.sh
+load_test_hmm || exit 1
+thp_mode madvise
+hmm-bench
