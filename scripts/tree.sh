@@ -71,6 +71,7 @@ create_tree() {
 		git init -q -b hmm
 		git config user.name "HMM mirror CI"; git config user.email "hmm-ci@localhost"
 		git config core.abbrev 12
+		git config gc.auto 0	# no background repack of the 80k-file base commit
 		# Debian's tarball carries a .gitignore that ignores everything at
 		# the top level (its packaging repository layout): new files of the
 		# series would be invisible to git. Drop those lines; nothing else
