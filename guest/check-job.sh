@@ -9,11 +9,16 @@ load_test_hmm || { echo "cannot load test_hmm"; exit 1; }
 thp_mode madvise
 run_suite hmm-tests hmm-tests || fail=1
 
-# The series' own selftests (tools/testing/selftests/mm/hmm-mirror-*.c).
+# The series' own selftests (tools/testing/selftests/mm/hmm-mirror-*.c),
+# under both THP modes.
 for t in /tests/hmm-mirror-*; do
 	[ -x "$t" ] || continue
+	thp_mode madvise
 	run_suite "$(basename "$t")" "$t" || fail=1
+	thp_mode always
+	run_suite "$(basename "$t")@thp-always" "$t" || fail=1
 done
+thp_mode madvise
 
 unload_test_hmm || { echo "rmmod test_hmm failed"; fail=1; }
 
