@@ -3,7 +3,8 @@
  * hmm-demo: a short tour of the dummy HMM device (lib/test_hmm.c), run by
  * `make run`.  It mirrors a buffer, lets the device read and write it,
  * migrates it to device memory, touches it from the CPU, and forks, checking
- * the bytes at every step and saying what happened in plain words.
+ * the bytes at every step and saying what happened in plain words, with the
+ * hmm_events that reached the driver through the HMM mirror API.
  *
  * Exit status 0 and a last line "DEMO PASSED" when every step behaved.
  */
@@ -76,6 +77,47 @@ static size_t count_bad(const uint32_t *p, size_t n, uint32_t seed)
 	return bad;
 }
 
+static const char *const etype_name[] = {
+	"NONE", "FORK", "MIGRATE", "MUNMAP", "DEVICE_RFAULT", "DEVICE_WFAULT",
+	"WRITE_PROTECT", "COPY_FROM_DEVICE", "COPY_TO_DEVICE",
+};
+
+/*
+ * Say which hmm_events reached the driver's update() since the last call,
+ * and how big the mirror table is: the mirror API at work.
+ */
+static void show_events(int fd)
+{
+	struct hmm_dmirror_event ev[64];
+	struct hmm_dmirror_stats st;
+	struct hmm_dmirror_cmd cmd;
+	unsigned long count[HMM_DMIRROR_EV_MAX] = { 0 };
+	int printed = 0;
+
+	if (dmirror(fd, HMM_DMIRROR_EVENTS, NULL, ev, 64, &cmd))
+		return;
+	for (unsigned long i = 0; i < cmd.cpages; i++)
+		if (ev[i].etype < HMM_DMIRROR_EV_MAX)
+			count[ev[i].etype]++;
+	printf("         hmm_events seen by the driver:");
+	for (int e = 0; e < HMM_DMIRROR_EV_MAX; e++) {
+		if (!count[e])
+			continue;
+		printf(" %s x%lu", etype_name[e], count[e]);
+		printed = 1;
+	}
+	if (!printed)
+		printf(" none");
+	memset(&st, 0, sizeof(st));
+	if (!dmirror(fd, HMM_DMIRROR_STATS, NULL, &st, 0, NULL))
+		printf("; mirror table: %llu 4K + %llu 2M entries, %llu KiB",
+		       (unsigned long long)st.pt_small,
+		       (unsigned long long)st.pt_huge,
+		       (unsigned long long)st.pt_bytes >> 10);
+	printf("\n");
+	fflush(stdout);
+}
+
 /* Count the snapshot entries whose state equals @what. */
 static unsigned long snapshot_count(int fd, void *buf, unsigned char what)
 {
@@ -125,6 +167,7 @@ int main(void)
 	     "device read %llu of %d pages, %zu words differ, %llu device faults",
 	     (unsigned long long)cmd.cpages, NPAGES, ret ? words : count_bad(mirror, words, 1000),
 	     (unsigned long long)cmd.faults);
+	show_events(fd);
 
 	printf("2. the device writes a new pattern, the CPU reads it\n");
 	fill(mirror, words, 2000);
@@ -132,6 +175,7 @@ int main(void)
 	step(!ret && cmd.cpages == NPAGES && !count_bad(buf, words, 2000),
 	     "device wrote %llu pages, CPU sees %zu wrong words",
 	     (unsigned long long)cmd.cpages, count_bad(buf, words, 2000));
+	show_events(fd);
 
 	printf("3. migrate the buffer to device memory\n");
 	ret = dmirror(fd, HMM_DMIRROR_MIGRATE_TO_DEV, buf, mirror, NPAGES, &cmd);
@@ -144,6 +188,7 @@ int main(void)
 	ret = dmirror(fd, HMM_DMIRROR_READ, buf, mirror, NPAGES, &cmd);
 	step(!ret && !count_bad(mirror, words, 2000),
 	     "device reads its own memory: %zu wrong words", count_bad(mirror, words, 2000));
+	show_events(fd);
 
 	printf("4. fork while the buffer is in device memory; the child reads it\n");
 	fflush(stdout);
@@ -158,6 +203,7 @@ int main(void)
 	waitpid(pid, &status, 0);
 	step(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	     "child saw the right bytes (exit status %d)", WEXITSTATUS(status));
+	show_events(fd);
 
 	printf("5. the CPU touches the buffer: pages fault back to system memory\n");
 	ret = dmirror(fd, HMM_DMIRROR_MIGRATE_TO_DEV, buf, mirror, NPAGES, &cmd);
@@ -168,9 +214,11 @@ int main(void)
 	step(snapshot_count(fd, buf, HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL) == 0,
 	     "snapshot: %lu pages still device-private after the CPU touched them",
 	     snapshot_count(fd, buf, HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL));
+	show_events(fd);
 
 	printf("6. unmap the buffer and close the device\n");
 	step(munmap(buf, size) == 0, "munmap");
+	show_events(fd);
 	close(fd);
 	free(mirror);
 
