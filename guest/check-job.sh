@@ -9,9 +9,9 @@ load_test_hmm || { echo "cannot load test_hmm"; exit 1; }
 thp_mode madvise
 run_suite hmm-tests hmm-tests || fail=1
 
-# The series' own selftests (tools/testing/selftests/mm/hmm-mirror-*.c),
-# under both THP modes.
-for t in /tests/hmm-mirror-*; do
+# The series' own selftests (tools/testing/selftests/mm/hmm-*.c beside
+# hmm-tests.c), under both THP modes.
+for t in /tests/hmm-mirror-* /tests/hmm-migrate-*; do
 	[ -x "$t" ] || continue
 	thp_mode madvise
 	run_suite "$(basename "$t")" "$t" || fail=1

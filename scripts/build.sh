@@ -35,8 +35,9 @@ for src in "$TOP"/tools/*.c; do
 	build_prog "$UBIN/$(basename "$src" .c)" "$src"
 done
 # New selftests that the series adds beside hmm-tests.c.
-for src in "$TREE"/tools/testing/selftests/mm/hmm-mirror-*.c; do
+for src in "$TREE"/tools/testing/selftests/mm/hmm-*.c; do
 	[ -e "$src" ] || continue
+	[ "$(basename "$src")" != hmm-tests.c ] || continue
 	build_prog "$UBIN/$(basename "$src" .c)" "$src"
 done
 phase "build done: $(cd "$BUILD" && du -h arch/x86/boot/bzImage | cut -f1) bzImage"
