@@ -109,12 +109,18 @@ static void show_events(int fd)
 	if (!printed)
 		printf(" none");
 	memset(&st, 0, sizeof(st));
-	if (!dmirror(fd, HMM_DMIRROR_STATS, NULL, &st, 0, NULL))
-		printf("; mirror table: %llu 4K + %llu 2M entries, %llu KiB",
+	if (!dmirror(fd, HMM_DMIRROR_STATS, NULL, &st, 0, NULL)) {
+		printf("; mirror table: %llu 4K + %llu 2M entries, %llu KiB\n",
 		       (unsigned long long)st.pt_small,
 		       (unsigned long long)st.pt_huge,
 		       (unsigned long long)st.pt_bytes >> 10);
-	printf("\n");
+		printf("         copies: %llu pages to the device, %llu back; device pages in use: %llu\n",
+		       (unsigned long long)st.copies_to_device,
+		       (unsigned long long)st.copies_from_device,
+		       (unsigned long long)st.device_pages);
+	} else {
+		printf("\n");
+	}
 	fflush(stdout);
 }
 
@@ -190,7 +196,8 @@ int main(void)
 	     "device reads its own memory: %zu wrong words", count_bad(mirror, words, 2000));
 	show_events(fd);
 
-	printf("4. fork while the buffer is in device memory; the child reads it\n");
+	printf("4. fork while the buffer is in device memory; the child reads it\n"
+	       "   (HMM_FORK: the child gets its own copy, the parent's pages stay on the device)\n");
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
@@ -203,12 +210,12 @@ int main(void)
 	waitpid(pid, &status, 0);
 	step(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	     "child saw the right bytes (exit status %d)", WEXITSTATUS(status));
+	step(snapshot_count(fd, buf, HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL) == NPAGES,
+	     "snapshot: %lu of the parent's pages still in device memory",
+	     snapshot_count(fd, buf, HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL));
 	show_events(fd);
 
 	printf("5. the CPU touches the buffer: pages fault back to system memory\n");
-	ret = dmirror(fd, HMM_DMIRROR_MIGRATE_TO_DEV, buf, mirror, NPAGES, &cmd);
-	step(!ret, "migrated %llu pages to the device again",
-	     (unsigned long long)cmd.cpages);
 	step(!count_bad(buf, words, 2000), "CPU reads %zu wrong words",
 	     count_bad(buf, words, 2000));
 	step(snapshot_count(fd, buf, HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL) == 0,
@@ -217,7 +224,18 @@ int main(void)
 	show_events(fd);
 
 	printf("6. unmap the buffer and close the device\n");
+	ret = dmirror(fd, HMM_DMIRROR_MIGRATE_TO_DEV, buf, mirror, NPAGES, &cmd);
+	step(!ret, "migrated %llu pages to the device again", (unsigned long long)cmd.cpages);
 	step(munmap(buf, size) == 0, "munmap");
+	{
+		struct hmm_dmirror_stats st;
+
+		memset(&st, 0, sizeof(st));
+		dmirror(fd, HMM_DMIRROR_STATS, NULL, &st, 0, NULL);
+		step(st.device_pages == 0,
+		     "device pages in use after munmap: %llu (all came back to the driver)",
+		     (unsigned long long)st.device_pages);
+	}
 	show_events(fd);
 	close(fd);
 	free(mirror);
