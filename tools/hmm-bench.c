@@ -143,6 +143,47 @@ static void bench_device(int fd, const char *what, unsigned long req,
 	       what, huge ? "THP" : "4K", mibs(first), mibs(again));
 }
 
+/* Migration: to device memory, back by CPU faults, back by the driver. */
+static void bench_migrate(int fd, void *copy)
+{
+	double to_dev = 0, fault = 0, to_sys = 0;
+
+	for (int r = 0; r < REPS; r++) {
+		char *p = buffer(0);
+		volatile char sum = 0;
+		double t;
+
+		t = now();
+		if (dmirror(fd, HMM_DMIRROR_MIGRATE_TO_DEV, p, copy,
+			    SIZE / psize)) {
+			printf("  migrate to device failed\n");
+			return;
+		}
+		t = now() - t;
+		if (!to_dev || t < to_dev)
+			to_dev = t;
+		t = now();
+		for (unsigned long off = 0; off < SIZE; off += psize)
+			sum += p[off];
+		t = now() - t;
+		if (!fault || t < fault)
+			fault = t;
+		dmirror(fd, HMM_DMIRROR_MIGRATE_TO_DEV, p, copy, SIZE / psize);
+		t = now();
+		dmirror(fd, HMM_DMIRROR_MIGRATE_TO_SYS, p, copy, SIZE / psize);
+		t = now() - t;
+		if (!to_sys || t < to_sys)
+			to_sys = t;
+		munmap(p, SIZE);
+	}
+	printf("  migrate to device (with the read-back check): %8.0f MiB/s\n",
+	       mibs(to_dev));
+	printf("  CPU fault back (16-page windows):             %8.0f MiB/s\n",
+	       mibs(fault));
+	printf("  migrate back to system (driver request):      %8.0f MiB/s\n",
+	       mibs(to_sys));
+}
+
 int main(void)
 {
 	void *copy;
@@ -164,6 +205,7 @@ int main(void)
 	bench_munmap(fd, 0, 1, copy);
 	bench_munmap(fd, 1, 0, copy);
 	bench_munmap(fd, 1, 1, copy);
+	bench_migrate(fd, copy);
 	close(fd);
 	return 0;
 }
