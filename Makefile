@@ -4,11 +4,28 @@
 #   make run            build everything, boot QEMU, run the dummy-device demo
 #   make check          every test; last line "N passed, N failed[, N skipped]"
 #   make check DEBUG=1  the same on a KASAN/lockdep/DEBUG_VM/kmemleak kernel
+#   make bench          throughput figures, one VM boot
+#   make vm CMD=...     boot the test kernel and run one command in it
+#   make fresh-test     the two commands above on a new Debian 12 root (slow)
 
-DEBUG ?= 0
-export DEBUG
+# Only DEBUG given on the make command line selects the flavor: a DEBUG
+# variable in the environment is ignored, so `make check` always means the
+# default kernel.
+ifeq ($(origin DEBUG),command line)
+ifeq ($(DEBUG),1)
+HMM_FLAVOR := debug
+else ifeq ($(DEBUG),0)
+HMM_FLAVOR := default
+else
+$(error DEBUG must be 0 or 1, not '$(DEBUG)')
+endif
+else
+HMM_FLAVOR := default
+endif
+export HMM_FLAVOR
+unexport DEBUG
 
-.PHONY: run check bench deps tree export build vm bisect checkpatch clean help
+.PHONY: run check bench deps tree export build vm bisect matrix checkpatch selftest fresh-test clean help
 
 run:
 	@scripts/run.sh
@@ -37,12 +54,21 @@ vm:
 bisect: tree
 	@scripts/bisect.sh
 
+matrix: tree
+	@scripts/matrix.sh
+
 checkpatch:
 	@cd out/linux && for p in $$(grep -v '^#' ../../patches/series); do \
 		PATH=/usr/bin:$$PATH ./scripts/checkpatch.pl --strict --terse --ignore FILE_PATH_CHANGES ../../patches/$$p || exit 1; done
 
+selftest:
+	@scripts/selftest.sh
+
+fresh-test:
+	@scripts/fresh-test.sh
+
 clean:
-	rm -rf out/build out/logs
+	rm -rf out/build out/logs out/accel
 
 help:
 	@sed -n '1,/^$$/p' Makefile

@@ -1,34 +1,13 @@
-# Job run inside the VM by `make check` (sourced by guest/init via sh).
+# shellcheck shell=sh
+# Job run inside the VM by `make check`: every selftest suite declared in
+# guest/suites (KUnit has already run at boot), then module unload and,
+# on the debug kernel, a kmemleak scan. The exit status is the number of
+# job-level failures; each is also printed as "HMM-JOB-FAIL: ...".
+# shellcheck source=functions.sh
 . /etc/functions.sh
-fail=0
-load_test_hmm || { echo "cannot load test_hmm"; exit 1; }
-
-# Upstream's hmm-tests, unmodified. THP "madvise": in 6.12,
-# make_device_exclusive_range() refuses tail pages of large folios, so the
-# three exclusive* tests fail under THP "always" (see README).
-thp_mode madvise
-run_suite hmm-tests hmm-tests || fail=1
-
-# The series' own selftests (tools/testing/selftests/mm/hmm-*.c beside
-# hmm-tests.c), under both THP modes.
-for t in /tests/hmm-mirror-* /tests/hmm-migrate-*; do
-	[ -x "$t" ] || continue
-	thp_mode madvise
-	run_suite "$(basename "$t")" "$t" || fail=1
-	thp_mode always
-	run_suite "$(basename "$t")@thp-always" "$t" || fail=1
-done
-thp_mode madvise
-
-unload_test_hmm || { echo "rmmod test_hmm failed"; fail=1; }
-
-# kmemleak (debug build): two scans, then print whatever it suspects; the
-# host fails the run on any "unreferenced object" line.
-if [ -e /sys/kernel/debug/kmemleak ]; then
-	echo "HMM-GUEST: kmemleak scan"
-	echo scan > /sys/kernel/debug/kmemleak
-	sleep 6
-	echo scan > /sys/kernel/debug/kmemleak
-	cat /sys/kernel/debug/kmemleak
-fi
-exit $fail
+load_test_hmm || job_fail "cannot load test_hmm"
+run_declared_suites /etc/hmm-suites
+thp_mode madvise || job_fail "cannot set THP mode madvise"
+unload_test_hmm || job_fail "rmmod test_hmm failed"
+kmemleak_check
+exit "$HMM_JOB_FAILS"

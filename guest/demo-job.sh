@@ -1,4 +1,6 @@
+# shellcheck shell=sh
 # Job run inside the VM by `make run`: the dummy device demo.
+# shellcheck source=functions.sh
 . /etc/functions.sh
 echo "loading the dummy HMM driver (test_hmm): 2 device-private + 2 device-coherent devices"
 load_test_hmm || exit 1

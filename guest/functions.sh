@@ -1,4 +1,22 @@
+# shellcheck shell=sh
 # Helpers for job scripts run inside the test VM (sourced by /etc/hmm-job).
+# The job's output goes to the host as its own file (see guest/init).
+
+HMM_JOB_FAILS=0
+
+# mark TEXT: a line in the job output and in the kernel log, so the host
+# can line up the two (scripts/verdict.py closes expected-warning brackets
+# at HMM-SUITE-END).
+mark() {
+	echo "$*"
+	echo "$*" > /dev/kmsg
+}
+
+# job_fail WHAT: a job-level failure; the host names each one.
+job_fail() {
+	echo "HMM-JOB-FAIL: $*"
+	HMM_JOB_FAILS=$((HMM_JOB_FAILS + 1))
+}
 
 # load_test_hmm: insert the dummy driver with two device-private and two
 # device-coherent devices (the coherent ones on the 512 MiB of RAM above
@@ -16,23 +34,84 @@ unload_test_hmm() {
 	rmmod test_hmm
 }
 
-# thp_mode always|madvise|never
+# thp_mode always|madvise|never: set it and check that it took.
 thp_mode() {
-	echo "$1" > /sys/kernel/mm/transparent_hugepage/enabled
+	f=/sys/kernel/mm/transparent_hugepage/enabled
+	echo "$1" > $f 2>/dev/null
+	grep -q "\[$1\]" $f || { echo "THP mode $1 did not take: $(cat $f)"; return 1; }
 }
 
-# Mark a region of the console log where a WARNING matching $1 is expected
-# (scripts/scan-log.sh accepts those, and only those, inside the region).
-expect_warn_begin() { echo "HMM-EXPECT-WARN-BEGIN: $1" > /dev/kmsg; }
-expect_warn_end() { echo "HMM-EXPECT-WARN-END" > /dev/kmsg; }
+# Seconds a suite may run: the declared limit, x4 on the debug kernel.
+time_limit() {
+	if [ "${HMM_FLAVOR:-default}" = debug ]; then echo $(($1 * 4)); else echo "$1"; fi
+}
 
-# Bracket a test program's output so the host can find and count it.
-run_suite() {	# run_suite NAME CMD...
-	local name=$1 rc
-	shift
-	echo "HMM-SUITE-BEGIN: $name"
-	"$@"
+# run_suite NAME LIMIT CMD...: run a test program in its own session, its
+# output bracketed so the host can find and count it. After LIMIT seconds
+# the guest dumps the stacks of the CPUs and of blocked tasks into the
+# kernel log, kills the program and moves on (without waiting for a
+# program that cannot be killed).
+run_suite() {
+	name=$1 limit=$2
+	shift 2
+	mark "HMM-SUITE-BEGIN: $name"
+	setsid "$@" &
+	pid=$!
+	waited=0
+	while kill -0 "$pid" 2>/dev/null; do
+		if [ "$waited" -ge "$limit" ]; then
+			mark "HMM-SUITE-TIMEOUT: $name did not finish in ${limit}s"
+			echo l > /proc/sysrq-trigger
+			echo w > /proc/sysrq-trigger
+			kill -9 -- "-$pid" 2>/dev/null
+			n=0
+			while kill -0 "$pid" 2>/dev/null && [ $n -lt 10 ]; do
+				sleep 1
+				n=$((n + 1))
+			done
+			if kill -0 "$pid" 2>/dev/null; then
+				mark "HMM-SUITE-END: $name rc=unkillable"
+				return 1
+			fi
+			break
+		fi
+		sleep 1
+		waited=$((waited + 1))
+	done
+	wait "$pid"
 	rc=$?
-	echo "HMM-SUITE-END: $name rc=$rc"
+	mark "HMM-SUITE-END: $name rc=$rc"
 	return $rc
+}
+
+# run_declared_suites FILE: every "selftest" line of guest/suites, in order.
+run_declared_suites() {
+	while read -r kind name prog thp limit rest; do
+		[ "$kind" = selftest ] || continue
+		if ! thp_mode "$thp"; then
+			job_fail "$name: cannot set THP mode $thp"
+			continue
+		fi
+		if ! command -v "$prog" >/dev/null; then
+			mark "HMM-SUITE-BEGIN: $name"
+			echo "no program $prog in /tests"
+			mark "HMM-SUITE-END: $name rc=127"
+			continue
+		fi
+		run_suite "$name" "$(time_limit "$limit")" "$prog"
+	done < "$1"
+}
+
+# kmemleak (debug kernel): two scans, then any suspect is a job failure.
+kmemleak_check() {
+	[ -e /sys/kernel/debug/kmemleak ] || return 0
+	echo "HMM-GUEST: kmemleak scan"
+	echo scan > /sys/kernel/debug/kmemleak
+	sleep 6
+	echo scan > /sys/kernel/debug/kmemleak
+	n=$(grep -c 'unreferenced object' /sys/kernel/debug/kmemleak)
+	if [ "$n" != 0 ]; then
+		cat /sys/kernel/debug/kmemleak
+		job_fail "kmemleak: $n unreferenced objects"
+	fi
 }

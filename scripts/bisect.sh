@@ -1,11 +1,11 @@
 #!/bin/bash
-# Check that every patch of the series builds on its own (bisectability).
-# Builds each commit of base..HEAD~1 (the last one is what `make check`
-# builds anyway) in a separate worktree, out/bisect/linux, with its own
-# build directory, so the developer's tree and build are not touched. A
-# commit whose tree already built is remembered (out/bisect/passed) and not
-# built again; the layout mirrors out/linux + out/build/default so ccache
-# serves most of the first build.
+# Check that every patch of the series builds on its own (bisectability):
+# one result per commit of base..HEAD~1 (the last one is what `make check`
+# builds anyway). Each is built in a separate worktree, out/bisect/linux,
+# with its own build directory, so the developer's tree and build are not
+# touched. A commit whose tree already built with the same configuration
+# fragment is remembered (out/bisect/passed) and not built again.
+# shellcheck source=common.sh
 . "$(dirname "$0")/common.sh"
 
 MAIN=$OUT/linux
@@ -25,7 +25,7 @@ if [ ! -e "$WT/.git" ]; then
 	git -C "$MAIN" worktree prune
 	git -C "$MAIN" worktree add -q --detach "$WT" base
 fi
-frag=$(cat "$TOP"/config/hmm.config | sha256sum | cut -c1-16)
+frag=$(sha256sum < "$TOP/config/hmm.config" | cut -c1-16)
 n=$(echo "$commits" | wc -l) i=0 bad=0
 for c in $commits; do
 	i=$((i + 1))
@@ -33,15 +33,18 @@ for c in $commits; do
 	key="$(git -C "$MAIN" rev-parse "$c^{tree}")-$frag"
 	if grep -qxF "$key" "$PASSED"; then
 		phase "bisect build $i/$n: $subj (built before)"
+		result pass "patch $i builds on its own: $subj"
 		continue
 	fi
 	phase "bisect build $i/$n: $subj"
 	git -C "$WT" checkout -q --detach "$c"
-	if CONFIG_CHECK=0 "$TOP/scripts/config.sh" >/dev/null 2>&1 &&
+	# Earlier commits lack options that later ones add: no config check.
+	if "$TOP/scripts/config.sh" --no-check >/dev/null 2>&1 &&
 	   run_logged "$LOGS/bisect-$i.log" kernel_make bzImage modules; then
 		echo "$key" >> "$PASSED"
+		result pass "patch $i builds on its own: $subj"
 	else
-		echo "  patch $i ($subj) does not build on its own (log: $LOGS/bisect-$i.log)"
+		result fail "patch $i builds on its own: $subj (log: out/logs/bisect-$i.log)"
 		bad=1
 	fi
 done

@@ -1,139 +1,102 @@
 #!/bin/bash
 # make check: every test, ending with "N passed, N failed[, N skipped]".
-#   static:    checkpatch --strict on every patch; every patch builds on its own
-#   KUnit:     suites built into the kernel, parsed by tools/testing/kunit/kunit.py
-#   selftests: upstream hmm-tests (unmodified) and the series' own, in QEMU
-#   kernel log: no oops/BUG/WARNING/KASAN/lockdep/kmemleak report
+#   static (default flavor): checkpatch --strict, MAINTAINERS, kernel-doc,
+#           shell scripts (shellcheck) and the harness's own self-tests (scripts/static.sh)
+#   VM:     one boot; KUnit at boot, then every suite in guest/suites;
+#           judged by scripts/verdict.py, which fails closed
+#   builds (default flavor): every patch on its own (scripts/bisect.sh)
+#           and the configuration matrix (scripts/matrix.sh)
+# Every result is one line in out/logs/<flavor>/results; the summary counts
+# them. Anything that stops the run early is itself a named failure.
+# shellcheck source=common.sh
 . "$(dirname "$0")/common.sh"
 
-pass=0 failn=0 skip=0
-declare -a failed_names=()
-result() {	# result pass|fail|skip NAME
-	case $1 in
-	pass) pass=$((pass + 1)) ;;
-	fail) failn=$((failn + 1)); failed_names+=("$2") ;;
-	skip) skip=$((skip + 1)) ;;
-	esac
+R=$LOGS/$FLAVOR
+mkdir -p "$R"
+export HMM_RESULTS=$R/results
+rm -f "$HMM_RESULTS" "$R/report.txt" "$R"/vm-check.*
+: > "$HMM_RESULTS"
+
+summary() {
+	local p f s line
+	p=$(grep -c '^pass ' "$HMM_RESULTS" || true)
+	f=$(grep -c '^fail ' "$HMM_RESULTS" || true)
+	s=$(grep -c '^skip ' "$HMM_RESULTS" || true)
+	{
+		echo "base: Linux ${kver:-?}, Debian $LINUX_SOURCE_PACKAGE ${ver:-?}"
+		echo "series: ${npatch:-?} patches; build: $FLAVOR; accelerator: $(cat "$OUT/accel" 2>/dev/null || echo none)"
+		sed -n 's/^fail /failed: /p' "$HMM_RESULTS" | head -n 40
+		[ "$f" -le 40 ] || echo "failed: ... and $((f - 40)) more (out/logs/$FLAVOR/results)"
+		line="$p passed, $f failed"
+		[ "$s" -eq 0 ] || line="$line, $s skipped"
+		echo "$line"
+	} | tee "$R/report.txt"
+	HMM_REPORTED=1
+	[ "$f" -eq 0 ]
+}
+# Stopped early (a package, the tree, a script error): that is a failure
+# of its own, counted and named, and the summary is still the last line.
+aborted() {
+	local rc=$1
+	[ "$rc" != 0 ] && [ -z "${HMM_REPORTED:-}" ] || return 0
+	result fail "make check stopped during \"$(cat "$OUT/.phase" 2>/dev/null)\" (exit $rc; see the ERROR lines above)"
+	summary || true
+}
+trap 'rc=$?; aborted $rc; ! declare -F on_exit >/dev/null || on_exit $rc' EXIT
+
+# step NAME CMD...: run one step that records its own results; a step that
+# fails without recording a failure is a failure of its own.
+step() {
+	local name=$1 before rc=0
+	shift
+	before=$(grep -c '^fail ' "$HMM_RESULTS" || true)
+	"$@" || rc=$?
+	if [ "$rc" != 0 ] && [ "$(grep -c '^fail ' "$HMM_RESULTS" || true)" = "$before" ]; then
+		result fail "$name stopped with exit status $rc and recorded no result"
+	fi
 }
 
+phase "packages"
 "$TOP/scripts/deps.sh"
 "$TOP/scripts/tree.sh"
 ver=$(cat "$TREE/.git/hmm-base-version")
+kver=$(make -s -C "$TREE" kernelversion)
 npatch=$(git -C "$TREE" rev-list --count base..HEAD)
-phase "base: Linux $(make -s -C "$TREE" kernelversion) from Debian $LINUX_SOURCE_PACKAGE $ver; series: $npatch patches; build: $FLAVOR"
+phase "base: Linux $kver from Debian $LINUX_SOURCE_PACKAGE $ver; series: $npatch patches; build: $FLAVOR"
 
-# --- static checks on the series (default flavor only: they do not depend on it)
-if [ "$FLAVOR" = default ] && [ "$npatch" -gt 0 ]; then
-	phase "checkpatch --strict on $npatch patches"
-	# checkpatch's SPDX check runs "python3" from PATH: use Debian's, which
-	# has python3-ply and python3-git. FILE_PATH_CHANGES ("does MAINTAINERS
-	# need updating?") fires for every new file; instead, the check below
-	# requires that MAINTAINERS covers every file the series adds.
-	for p in $(grep -v '^#' "$PATCHES/series"); do
-		if out=$(cd "$TREE" && PATH=/usr/bin:$PATH ./scripts/checkpatch.pl --strict --terse --no-summary \
-				--show-types --ignore FILE_PATH_CHANGES "$PATCHES/$p" 2>&1); then
-			result pass "checkpatch $p"
-		else
-			echo "$out" | head -n 20
-			result fail "checkpatch $p"
-		fi
-	done
-	orphans=""
-	for f in $(git -C "$TREE" diff --name-only --diff-filter=A base..HEAD); do
-		m=$(cd "$TREE" && ./scripts/get_maintainer.pl --no-git --no-git-fallback --no-rolestats \
-			--no-l --no-r -f "$f" 2>/dev/null | grep -v 'torvalds@' || true)
-		[ -n "$m" ] || orphans="$orphans $f"
-	done
-	if [ -z "$orphans" ]; then
-		result pass "MAINTAINERS covers the new files"
-	else
-		echo "  files the series adds that MAINTAINERS does not cover:$orphans"
-		result fail "MAINTAINERS covers the new files"
-	fi
-	docfiles=$(git -C "$TREE" diff --name-only --diff-filter=A base..HEAD -- '*.c' '*.h' | grep -v '^tools/' || true)
-	kdoc=$(cd "$TREE" && scripts/kernel-doc -none -Wall include/linux/hmm.h $docfiles 2>&1 || true)
-	if [ -z "$kdoc" ]; then
-		result pass "kernel-doc"
-	else
-		echo "$kdoc" | head -n 20 | sed 's/^/  /'
-		result fail "kernel-doc"
-	fi
-	if [ "${BISECT:-1}" = 1 ]; then
-		"$TOP/scripts/bisect.sh" && result pass "every patch builds" || result fail "every patch builds"
-	fi
-fi
-
-"$TOP/scripts/build.sh"
-
-# --- one VM boot: KUnit (built in, runs at boot), then the selftests
-vmrc=0
-VM_TIMEOUT=$([ "$FLAVOR" = debug ] && echo 2400 || echo 900) \
-	"$TOP/scripts/vm.sh" -n check -s "$TOP/guest/check-job.sh" || vmrc=$?
-LOG=$LOGS/$FLAVOR/vm-check.log
-[ -f "$LOG" ] || die "no console log"
-
-phase "results (console log: ${LOG#$TOP/})"
-# KUnit, through the in-tree parser.
-kout=$LOGS/$FLAVOR/kunit.txt
-python3 "$TREE/tools/testing/kunit/kunit.py" parse "$LOG" > "$kout" 2>&1 || true
-sed -n 's/^.*\(Testing complete\.\)/  KUnit: \1/p' "$kout"
-kline=$(grep 'Testing complete' "$kout" | tail -n 1 || true)
-if [ -z "$kline" ]; then
-	echo "  KUnit: no KTAP output found (see $kout)"
-	result fail "KUnit output"
+if [ "$FLAVOR" = default ]; then
+	step "static checks" "$TOP/scripts/static.sh"
 else
-	kp=$(echo "$kline" | sed -n 's/.*passed: \([0-9]*\).*/\1/p'); kp=${kp:-0}
-	kf=$(echo "$kline" | sed -n 's/.*failed: \([0-9]*\).*/\1/p'); kf=${kf:-0}
-	ks=$(echo "$kline" | sed -n 's/.*skipped: \([0-9]*\).*/\1/p'); ks=${ks:-0}
-	kc=$(echo "$kline" | sed -n 's/.*crashed: \([0-9]*\).*/\1/p'); kc=${kc:-0}
-	kt=$(echo "$kline" | sed -n 's/.*Ran \([0-9]*\) tests.*/\1/p'); kt=${kt:-0}
-	pass=$((pass + kp)); skip=$((skip + ks))
-	[ $((kf + kc)) -eq 0 ] || { failn=$((failn + kf + kc)); failed_names+=("KUnit: $kf failed, $kc crashed"); grep -E '\[FAILED\]|\[CRASHED\]' "$kout" | head || true; }
-	[ "$kt" -gt 0 ] || result fail "KUnit ran no tests"
+	phase "static checks, bisect and the configuration matrix: run by 'make check' (default flavor), not here"
 fi
 
-# kselftest-harness suites, bracketed by HMM-SUITE-BEGIN/END in the log.
-suites=$(sed -n 's/^.*HMM-SUITE-BEGIN: \([^ ]*\).*$/\1/p' "$LOG")
-seen=""
-for s in hmm-tests $suites; do
-	case " $seen " in *" $s "*) continue ;; esac
-	seen="$seen $s"
-	body=$(awk -v s="$s" '$0 ~ "HMM-SUITE-BEGIN: " s "$" {on=1; next} $0 ~ "HMM-SUITE-END: " s " " {on=0} on' "$LOG")
-	tot=$(echo "$body" | grep '# Totals:' | tail -n 1 || true)
-	if [ -z "$tot" ]; then
-		echo "  $s: did not finish (no Totals line)"
-		result fail "$s did not finish"
-		continue
-	fi
-	tp=$(echo "$tot" | sed -n 's/.*Totals: pass:\([0-9]*\).*/\1/p')
-	tf=$(echo "$tot" | sed -n 's/.* fail:\([0-9]*\).*/\1/p')
-	ts=$(echo "$tot" | sed -n 's/.* skip:\([0-9]*\).*/\1/p')
-	te=$(echo "$tot" | sed -n 's/.* error:\([0-9]*\).*/\1/p')
-	echo "  $s: $tp passed, $tf failed, $ts skipped${te:+, $te errors}"
-	echo "$body" | grep -E '^(not ok|ok .*# SKIP)' | sed 's/^/      /' | head -n 40 || true
-	pass=$((pass + tp)); skip=$((skip + ts))
-	[ $((tf + te)) -eq 0 ] || { failn=$((failn + tf + te)); failed_names+=("$s: $tf failed, $te errors"); }
-done
-
-# The kernel log as a whole.
-if "$TOP/scripts/scan-log.sh" "$LOG" >/dev/null; then
-	result pass "kernel log clean"
-	echo "  kernel log: no oops, BUG, WARNING, KASAN, lockdep or kmemleak report"
+if "$TOP/scripts/build.sh"; then
+	# Every selftest program the series has must be declared, or it would
+	# be built and never run.
+	for src in "$TREE"/tools/testing/selftests/mm/hmm-*.c; do
+		[ -e "$src" ] || continue
+		prog=$(basename "$src" .c)
+		awk -v p="$prog" '$1 == "selftest" && $3 == p { found = 1 } END { exit !found }' "$TOP/guest/suites" ||
+			result fail "selftest program $prog is not declared in guest/suites"
+	done
+	run_id=$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
+	HMM_RUN_ID=$run_id VM_TIMEOUT=$([ "$FLAVOR" = debug ] && echo 3600 || echo 1200) \
+		"$TOP/scripts/vm.sh" -n check -s "$TOP/guest/check-job.sh" || true
+	phase "results (console: out/logs/$FLAVOR/vm-check.log, job output: out/logs/$FLAVOR/vm-check.out)"
+	step verdict python3 "$TOP/scripts/verdict.py" check --run-id "$run_id" \
+		--console "$R/vm-check.log" --output "$R/vm-check.out" \
+		--status "$R/vm-check.status" --suites "$TOP/guest/suites" \
+		--warnings "$TOP/guest/expected-warnings" \
+		--kunit-py "$TREE/tools/testing/kunit/kunit.py" \
+		--results "$HMM_RESULTS"
 else
-	"$TOP/scripts/scan-log.sh" "$LOG" | sed 's/^/  /' || true
-	result fail "kernel log"
+	result fail "kernel or test build (log: out/logs/$FLAVOR/build.log)"
 fi
-if [ "$vmrc" != 0 ] && [ "$vmrc" != 1 ]; then
-	result fail "VM exit status $vmrc"
+
+if [ "$FLAVOR" = default ]; then
+	step bisect "$TOP/scripts/bisect.sh"
+	step "configuration matrix" "$TOP/scripts/matrix.sh"
 fi
 
 phase "done"
-{
-	echo "base: Linux $(make -s -C "$TREE" kernelversion), Debian $LINUX_SOURCE_PACKAGE $ver"
-	echo "series: $npatch patches; build: $FLAVOR; accelerator: $(cat "$OUT/accel" 2>/dev/null)"
-	[ ${#failed_names[@]} -eq 0 ] || printf 'failed: %s\n' "${failed_names[@]}"
-	line="$pass passed, $failn failed"
-	[ "$skip" -eq 0 ] || line="$line, $skip skipped"
-	echo "$line"
-} | tee "$LOGS/$FLAVOR/report.txt"
-[ "$failn" -eq 0 ]
+summary

@@ -1,9 +1,10 @@
 #!/bin/bash
 # Install the Debian packages the project needs (as root), or name the missing ones.
+# shellcheck source=common.sh
 . "$(dirname "$0")/common.sh"
 
-PKGS="gcc make bc flex bison libelf-dev libssl-dev cpio xz-utils git perl python3
-      qemu-system-x86 busybox-static ccache kmod libc6-dev python3-ply python3-git"
+PKGS="gcc make bc flex bison libelf-dev libssl-dev cpio xz-utils git perl python3 bats shellcheck
+      qemu-system-x86 busybox-static ccache kmod libc6-dev python3-ply python3-git rsync"
 
 missing=()
 for p in $PKGS; do
@@ -42,4 +43,4 @@ if [ -n "$src_pkg" ] && ! apt-cache madison "$LINUX_SOURCE_PACKAGE" | awk '{prin
 	echo "NOTE: pinned $LINUX_SOURCE_PACKAGE $want is no longer in the archive; using the newest, $newest"
 	src_pkg="$LINUX_SOURCE_PACKAGE=$newest"
 fi
-run_logged "$log.install" apt-get install -y -q --no-install-recommends --allow-downgrades ${missing[@]+"${missing[@]}"} $src_pkg
+run_logged "$log.install" apt-get install -y -q --no-install-recommends --allow-downgrades ${missing[@]+"${missing[@]}"} ${src_pkg:+"$src_pkg"}

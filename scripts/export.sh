@@ -2,6 +2,7 @@
 # Export out/linux base..HEAD into patches/ (format-patch files + series).
 # Output is stable: zero commit ids, no version signature, full blob ids,
 # no [PATCH n/m] numbering. patches/0000-cover-letter.patch is kept as is.
+# shellcheck source=common.sh
 . "$(dirname "$0")/common.sh"
 
 [ -d "$TREE/.git" ] || die "no kernel tree at out/linux (make tree)"
@@ -16,7 +17,7 @@ mkdir -p "$PATCHES"
 find "$PATCHES" -maxdepth 1 -name '*.patch' ! -name '0000-cover-letter.patch' -delete
 n=0
 : > "$PATCHES/series"
-for f in $(cd "$tmp" && ls -1 ./*.patch 2>/dev/null | sed 's#^\./##'); do
+for f in $(cd "$tmp" && find . -maxdepth 1 -name '*.patch' | sed 's#^\./##' | sort); do
 	mv "$tmp/$f" "$PATCHES/$f"
 	echo "$f" >> "$PATCHES/series"
 	n=$((n + 1))

@@ -6,6 +6,7 @@
 # uncommitted edits, untracked files, or commits that differ from both
 # patches/ and what was last applied or exported. In that case it refuses.
 # FORCE=1 discards such work (after saving it as a branch).
+# shellcheck source=common.sh
 . "$(dirname "$0")/common.sh"
 
 STAMP=$TREE/.git/hmm-synced	# HEAD right after the last apply or export
@@ -18,7 +19,7 @@ export_series() {
 	rm -rf "$dir"; mkdir -p "$dir"
 	git_t -c core.abbrev=12 format-patch -q --zero-commit --no-signature \
 		--full-index --no-numbered -o "$dir" base..HEAD
-	(cd "$dir" && ls -1 ./*.patch 2>/dev/null | sed 's#^\./##') > "$dir/series"
+	(cd "$dir" && find . -maxdepth 1 -name '*.patch' | sed 's#^\./##' | sort) > "$dir/series"
 }
 
 # A digest of a series directory: patch names and contents, in series order.
@@ -45,7 +46,8 @@ tree_matches_patches() {
 apply_series() {
 	local n=0 p
 	[ -f "$PATCHES/series" ] || return 0
-	for p in $(grep -v '^#' "$PATCHES/series"); do
+	while read -r p <&3; do
+		[ -n "$p" ] || continue
 		[ -f "$PATCHES/$p" ] || die "patches/series names $p, which does not exist"
 		if ! git_t am -q --keep-cr "$PATCHES/$p" >"$LOGS/git-am.log" 2>&1; then
 			git_t am --abort >/dev/null 2>&1 || true
@@ -55,7 +57,7 @@ apply_series() {
 		n=$((n + 1))
 		# A partly applied series is still "synced": nothing to lose.
 		git_t rev-parse HEAD > "$STAMP"
-	done
+	done 3< <(grep -v '^#' "$PATCHES/series")
 	phase "applied $n patches"
 }
 
@@ -102,7 +104,7 @@ if [ -d "$TREE/.git" ] && git_t rev-parse -q --verify base >/dev/null; then
 	[ -e "$TREE/.git/rebase-apply" ] || [ -e "$TREE/.git/rebase-merge" ] && work="a rebase or git am in progress"
 	if [ -z "$work" ] && [ "$have" = "$want" ] && tree_matches_patches; then
 		phase "kernel tree is up to date with patches/ ($(git_t rev-list --count base..HEAD) patches on $LINUX_SOURCE_PACKAGE $have)"
-		echo "$(git_t rev-parse HEAD)" > "$STAMP"
+		git_t rev-parse HEAD > "$STAMP"
 		exit 0
 	fi
 	if [ -z "$work" ] && [ "$(git_t rev-parse HEAD)" != "$(cat "$STAMP" 2>/dev/null)" ]; then

@@ -4,11 +4,22 @@
 #   scripts/vm.sh [-n NAME] [-t TIMEOUT] [-f "FILES"] [-a "KERNEL ARGS"] [-s JOBFILE | -- CMD...]
 #
 # The initramfs holds busybox, the static test programs (in /tests), the
-# modules (in /lib/modules), guest/functions.sh, any FILES (copied to /tmp;
-# executables are runnable from there) and the job: JOBFILE, or CMD run by sh.
-# The console log goes to out/logs/<flavor>/vm-NAME.log and is scanned for
-# kernel failures (scripts/scan-log.sh). Exit status: the job's, or 1 if
-# the log shows a failure, or 124 if the VM did not finish in TIMEOUT s.
+# modules (in /lib/modules), guest/functions.sh, guest/suites, any FILES
+# (staged in /files, copied to /tmp at boot) and the job: JOBFILE, or CMD
+# run by sh after loading test_hmm.
+#
+# Output, all under out/logs/<flavor>/ and all removed before the boot, so
+# nothing from an earlier run can be read as this one's:
+#   vm-NAME.log     the console (kernel messages; KUnit)
+#   vm-NAME.out     the job's own output (second serial port)
+#   vm-NAME.status  one line: "ok", or what went wrong
+# Every boot carries a fresh run id (HMM_RUN_ID, or a random one) on the
+# kernel command line; the guest prints it first thing on both outputs.
+#
+# Exit status: 0 only if the guest printed this run's id, the job exited 0
+# and the console shows no kernel failure (scripts/verdict.py scan);
+# otherwise non-zero, with the reason in vm-NAME.status and on stderr.
+# shellcheck source=common.sh
 . "$(dirname "$0")/common.sh"
 
 name=adhoc timeout=${VM_TIMEOUT:-600} files="" append="" jobfile=""
@@ -21,24 +32,42 @@ done
 shift $((OPTIND - 1))
 [ "${1:-}" = "--" ] && shift
 
+LOG=$LOGS/$FLAVOR/vm-$name.log
+JOBOUT=$LOGS/$FLAVOR/vm-$name.out
+STATUS=$LOGS/$FLAVOR/vm-$name.status
+mkdir -p "$LOGS/$FLAVOR"
+rm -f "$LOG" "$JOBOUT" "$STATUS"
+run_id=${HMM_RUN_ID:-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')}
+
+# finish STATUS-LINE EXIT: record why this boot ended and stop.
+finish() {
+	echo "$1" > "$STATUS"
+	[ "$2" = 0 ] || echo "ERROR: VM '$name': $1" >&2
+	exit "$2"
+}
+trap '[ -f "$STATUS" ] || echo "vm.sh stopped before the boot finished" > "$STATUS"' EXIT
+
 KIMG=$BUILD/arch/x86/boot/bzImage
-[ -f "$KIMG" ] || die "no kernel at $KIMG (make build first)"
+[ -f "$KIMG" ] || finish "no kernel at ${KIMG#"$TOP"/} (make build first)" 2
 VMDIR=$BUILD/vm-$name
 rm -rf "$VMDIR"; mkdir -p "$VMDIR"
-LOG=$LOGS/$FLAVOR/vm-$name.log
 
 # --- the job
 if [ -n "$jobfile" ]; then
 	cp "$jobfile" "$VMDIR/job"
 else
-	[ $# -gt 0 ] || die "no job: give -s JOBFILE or -- CMD"
+	[ $# -gt 0 ] || finish "no job: give -s JOBFILE or -- CMD" 2
 	{ echo '. /etc/functions.sh'; echo "load_test_hmm || exit 1"; printf '%s\n' "$*"; } > "$VMDIR/job"
 fi
+
+for f in $files; do
+	[ -f "$f" ] || finish "no such file: $f (FILES)" 2
+done
 
 # --- the initramfs, described for the kernel's gen_init_cpio (no root needed)
 list=$VMDIR/initramfs.list
 {
-	for d in /dev /proc /sys /tmp /etc /bin /sbin /usr /usr/bin /usr/sbin /tests /lib /lib/modules /root; do
+	for d in /dev /proc /sys /tmp /files /etc /bin /sbin /usr /usr/bin /usr/sbin /tests /lib /lib/modules /root; do
 		echo "dir $d 0755 0 0"
 	done
 	echo "nod /dev/console 0600 0 0 c 5 1"
@@ -49,21 +78,25 @@ list=$VMDIR/initramfs.list
 	done
 	echo "file /init $TOP/guest/init 0755 0 0"
 	echo "file /etc/functions.sh $TOP/guest/functions.sh 0644 0 0"
+	echo "file /etc/hmm-suites $TOP/guest/suites 0644 0 0"
 	echo "file /etc/hmm-job $VMDIR/job 0644 0 0"
-	for f in "$BUILD"/bin/*; do
-		[ -x "$f" ] && echo "file /tests/$(basename "$f") $f 0755 0 0"
-	done
-	find "$BUILD/modroot" -name '*.ko' 2>/dev/null | while read -r m; do
-		echo "file /lib/modules/$(basename "$m") $m 0644 0 0"
-	done
+	if [ -f "$BUILD/bin/MANIFEST" ]; then
+		while read -r b; do
+			echo "file /tests/$b $BUILD/bin/$b 0755 0 0"
+		done < "$BUILD/bin/MANIFEST"
+	fi
+	if [ -d "$BUILD/modroot" ]; then
+		find "$BUILD/modroot" -name '*.ko' | while read -r m; do
+			echo "file /lib/modules/$(basename "$m") $m 0644 0 0"
+		done
+	fi
 	for f in $files; do
-		[ -f "$f" ] || die "no such file: $f"
 		mode=0644; [ -x "$f" ] && mode=0755
-		echo "file /tmp/$(basename "$f") $(readlink -f "$f") $mode 0 0"
+		echo "file /files/$(basename "$f") $(readlink -f "$f") $mode 0 0"
 	done
-} > "$list"
-"$BUILD/usr/gen_init_cpio" "$list" > "$VMDIR/initramfs.cpio" ||
-	die "gen_init_cpio failed"
+} > "$list" || finish "cannot write the initramfs list" 2
+"$BUILD/usr/gen_init_cpio" "$list" > "$VMDIR/initramfs.cpio" 2> "$VMDIR/gen_init_cpio.err" ||
+	finish "gen_init_cpio failed: $(head -n 3 "$VMDIR/gen_init_cpio.err")" 2
 
 # --- accelerator: KVM only if a KVM guest really boots here (bounded probe)
 accel=${ACCEL:-}
@@ -76,8 +109,9 @@ if [ -z "$accel" ]; then
 		if [ -w /dev/kvm ]; then
 			echo 'true' > "$VMDIR/probe"
 			sed "s#$VMDIR/job#$VMDIR/probe#" "$list" > "$VMDIR/probe.list"
-			"$BUILD/usr/gen_init_cpio" "$VMDIR/probe.list" > "$VMDIR/probe.cpio"
-			if timeout 25 qemu-system-x86_64 -accel kvm -cpu host -m 512M -nographic -no-reboot \
+			if "$BUILD/usr/gen_init_cpio" "$VMDIR/probe.list" > "$VMDIR/probe.cpio" &&
+			   timeout 25 qemu-system-x86_64 -accel kvm -cpu host -m 512M -display none \
+				-monitor none -serial stdio -serial null -no-reboot \
 				-kernel "$KIMG" -initrd "$VMDIR/probe.cpio" \
 				-append "console=ttyS0 panic=-1" </dev/null 2>&1 | grep -q 'HMM-GUEST-EXIT: 0'; then
 				accel=kvm
@@ -89,32 +123,37 @@ if [ -z "$accel" ]; then
 fi
 case $accel in
 kvm) accel_args=(-accel kvm -cpu host) ;;
-*) accel_args=(-accel tcg,thread=multi -cpu max) ;;
+*) accel_args=(-accel "tcg,thread=multi" -cpu max) ;;
 esac
 
 # 3 GiB guest, of which the kernel uses 2560 MiB: the rest stands in for the
-# special-purpose memory of test_hmm's device-coherent devices.
-cmdline="console=ttyS0 mem=2560M hugepages=16 oops=panic panic=-1 loglevel=7 $append"
-phase "booting VM '$name' ($accel, timeout ${timeout}s; log: ${LOG#$TOP/})"
-mkdir -p "$(dirname "$LOG")"
+# special-purpose memory of test_hmm's device-coherent devices. A hang
+# panics the guest with a stack: hung tasks and soft lockups (Kconfig),
+# RCU stalls (here).
+cmdline="console=ttyS0 mem=2560M hugepages=16 oops=panic panic=-1 loglevel=7"
+cmdline="$cmdline sysctl.kernel.panic_on_rcu_stall=1 hmm_run=$run_id hmm_flavor=$FLAVOR $append"
+phase "booting VM '$name' ($accel, timeout ${timeout}s; log: ${LOG#"$TOP"/})"
 set +e
 timeout --foreground -k 5 "$timeout" qemu-system-x86_64 "${accel_args[@]}" -smp 2 -m 3G \
-	-nographic -no-reboot -kernel "$KIMG" -initrd "$VMDIR/initramfs.cpio" \
+	-display none -monitor none -serial stdio -serial "file:$JOBOUT.raw" -no-reboot \
+	-kernel "$KIMG" -initrd "$VMDIR/initramfs.cpio" \
 	-append "$cmdline" </dev/null 2>&1 | tr -d '\r' | tee "$LOG" |
 	if [ "${VERBOSE:-0}" = 1 ]; then cat; else cat >/dev/null; fi
 qrc=${PIPESTATUS[0]}
 set -e
+tr -d '\r' < "$JOBOUT.raw" > "$JOBOUT" 2>/dev/null || : > "$JOBOUT"
+rm -f "$JOBOUT.raw"
 
+grep -q "HMM-GUEST: run $run_id\$" "$LOG" ||
+	finish "the guest never printed this run's id (it did not boot; qemu exit $qrc; log: ${LOG#"$TOP"/})" 3
 rc=$(sed -n 's/^.*HMM-GUEST-EXIT: \([0-9]*\).*$/\1/p' "$LOG" | tail -n 1)
-scan_rc=0
-"$TOP/scripts/scan-log.sh" "$LOG" || scan_rc=1
 if [ -z "$rc" ]; then
-	if [ "$qrc" = 124 ]; then
-		echo "ERROR: the VM did not finish within ${timeout}s (log: $LOG)" >&2
-		exit 124
-	fi
-	echo "ERROR: the VM stopped before the job finished (qemu exit $qrc; log: $LOG)" >&2
-	exit 1
+	[ "$qrc" != 124 ] || finish "the VM did not finish within ${timeout}s (log: ${LOG#"$TOP"/})" 124
+	finish "the VM stopped before the job finished (qemu exit $qrc; log: ${LOG#"$TOP"/})" 4
 fi
-[ $scan_rc = 0 ] || exit 1
-exit "$rc"
+if ! scan=$(python3 "$TOP/scripts/verdict.py" scan --warnings "$TOP/guest/expected-warnings" "$LOG"); then
+	echo "$scan" >&2
+	finish "kernel failure in the console log: $(echo "$scan" | head -n 1)" 5
+fi
+[ "$rc" = 0 ] || finish "the job exited with status $rc" "$rc"
+finish ok 0
