@@ -30,7 +30,7 @@ What counts as a failure (nothing here can pass by default):
 Expected warnings: a test that provokes a kernel warning on purpose writes
 "HMM-EXPECT-WARN-BEGIN: ID" and "HMM-EXPECT-WARN-END: ID" to /dev/kmsg.
 ID must be declared in guest/expected-warnings with the exact count, the
-function that warns and the exact message. Inside the bracket exactly COUNT
+source file that warns and the exact message. Inside the bracket exactly COUNT
 such warnings must occur and nothing else; a bracket must close before the
 suite ends (run_suite writes HMM-SUITE-END to /dev/kmsg) or the log ends.
 """
@@ -56,7 +56,7 @@ BAD = re.compile(
     r'stack-protector|HMM-CHECKER:')
 # Lines of a warning's own report that BAD matches but that belong to it.
 TRACE = re.compile(r'Call Trace:|RIP: ')
-WARN_AT = re.compile(r'WARNING: CPU: \d+ PID: \d+ at \S+ ([A-Za-z0-9_.]+)\+0x')
+WARN_AT = re.compile(r'WARNING: CPU: \d+ PID: \d+ at (\S+):\d+ ')
 CUT = '------------[ cut here ]------------'
 END_TRACE = re.compile(r'---\[ end trace [0-9a-f]+ \]---')
 
@@ -71,7 +71,7 @@ def read_lines(path):
 
 
 def load_warnings(path):
-    """id -> (count, function, message) from guest/expected-warnings."""
+    """id -> (count, source file, message) from guest/expected-warnings."""
     decl = {}
     if not path:
         return decl
@@ -80,7 +80,7 @@ def load_warnings(path):
             continue
         parts = line.split(None, 3)
         if len(parts) != 4 or not parts[1].isdigit():
-            raise SystemExit('%s:%d: want "ID COUNT FUNCTION MESSAGE"' %
+            raise SystemExit('%s:%d: want "ID COUNT FILE MESSAGE"' %
                              (path, n))
         decl[parts[0]] = (int(parts[1]), parts[2], parts[3].strip())
     return decl
@@ -144,9 +144,10 @@ def scan(lines, decl):
             continue
         m = WARN_AT.search(line)
         if m and bracket:
-            count, func, text = decl[bracket[0]]
+            count, src, text = decl[bracket[0]]
             got = ' '.join(x.strip() for x in (message or []) if x.strip())
-            if m.group(1) == func and got == text:
+            if (m.group(1) == src or m.group(1).endswith('/' + src)) and \
+                    got == text:
                 bracket[1] += 1
                 accepted += 1
                 in_warning = n
@@ -304,8 +305,10 @@ def check_kunit(declared, console, kunit_py, res, tmpdir):
     if not declared:
         return
     js = os.path.join(tmpdir, 'kunit.json')
-    p = subprocess.run([sys.executable, kunit_py, 'parse', '--json=' + js,
-                        console], stdout=subprocess.PIPE,
+    # kunit.py changes to the kernel tree: absolute paths only.
+    p = subprocess.run([sys.executable, kunit_py, 'parse',
+                        '--json=' + os.path.abspath(js),
+                        os.path.abspath(console)], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True)
     summary = [x for x in p.stdout.splitlines() if 'Testing complete.' in x]
     try:
