@@ -38,6 +38,13 @@ setup() {
 	assert_failed_with 'suite-b: did not start'
 }
 
+@test "a selftest program that no suite runs is a failure" {
+	mkdir -p "$HMM_TREE/tools/testing/selftests/mm"
+	: > "$HMM_TREE/tools/testing/selftests/mm/hmm-extra-tests.c"
+	run_check
+	assert_failed_with 'selftest program hmm-extra-tests is not declared in guest/suites'
+}
+
 @test "an undeclared suite is a failure" {
 	edit "$STUB_OUTPUT" 's/suite-b/suite-x/g'
 	run_check
@@ -99,7 +106,7 @@ setup() {
 @test "a KUnit parser error is a failure" {
 	edit "$STUB_CONSOLE" '/ok 2 hmm_pt_walk_test/d'
 	run_check
-	assert_failed_with 'KUnit'
+	assert_failed_with 'KUnit: 1 parser errors'
 }
 
 @test "a failing KUnit case is a failure" {
@@ -137,6 +144,12 @@ setup() {
 	edit "$STUB_CONSOLE" 's/hmm: copy_to_device() returned -22/hmm: device pfn 0x42 is in use/'
 	run_check
 	assert_failed_with 'kernel log: .*WARNING: CPU: 1 PID: 321'
+}
+
+@test "the expected text warned from another file is a failure" {
+	edit "$STUB_CONSOLE" 's/at mm\/hmm_migrate.c:262/at mm\/hmm_mirror.c:262/'
+	run_check
+	assert_failed_with 'kernel log: .*WARNING: CPU: 1 PID: 321 at mm/hmm_mirror.c'
 }
 
 @test "a BUG inside an accepted warning's trace is a failure" {
