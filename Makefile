@@ -7,6 +7,7 @@
 #   make bench          throughput figures, one VM boot
 #   make vm CMD=...     boot the test kernel and run one command in it
 #   make fresh-test     the two commands above on a new Debian 12 root (slow)
+#   make selftest       the harness's own self-tests (bats, a minute or two)
 
 # Only DEBUG given on the make command line selects the flavor: a DEBUG
 # variable in the environment is ignored, so `make check` always means the
@@ -62,7 +63,7 @@ checkpatch:
 		PATH=/usr/bin:$$PATH ./scripts/checkpatch.pl --strict --terse --ignore FILE_PATH_CHANGES ../../patches/$$p || exit 1; done
 
 selftest:
-	@scripts/selftest.sh
+	@bats tests/harness
 
 fresh-test:
 	@scripts/fresh-test.sh
