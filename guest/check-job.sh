@@ -9,5 +9,6 @@ load_test_hmm || job_fail "cannot load test_hmm"
 run_declared_suites /etc/hmm-suites
 thp_mode madvise || job_fail "cannot set THP mode madvise"
 unload_test_hmm || job_fail "rmmod test_hmm failed"
+# test_hmm_upstream, if the last suites loaded it, stays (see use_driver).
 kmemleak_check
 exit "$HMM_JOB_FAILS"
