@@ -5,6 +5,8 @@
 #   make check          every test; last line "N passed, N failed[, N skipped]"
 #   make check DEBUG=1  the same on a KASAN/lockdep/DEBUG_VM/kmemleak kernel
 #   make bench          throughput figures, one VM boot
+#   make stress         randomized stress, fault injection and ioctl fuzzing of
+#                       the dummy device, one VM boot (SECONDS=N SEED=S DEBUG=1)
 #   make vm CMD=...     boot the test kernel and run one command in it
 #   make fresh-test     the two commands above on a new Debian 12 root (slow)
 #   make selftest       the harness's own self-tests (bats, a minute or two)
@@ -25,14 +27,20 @@ HMM_FLAVOR := default
 endif
 export HMM_FLAVOR
 unexport DEBUG
+# make stress SECONDS=... SEED=...: passed on under names of their own;
+# SECONDS must never reach bash (a builtin that counts up).
+unexport SECONDS SEED
 
-.PHONY: run check bench deps tree export build vm bisect matrix checkpatch selftest fresh-test clean help
+.PHONY: run check bench stress deps tree export build vm bisect matrix checkpatch selftest fresh-test clean help
 
 run:
 	@scripts/run.sh
 
 bench:
 	@scripts/bench.sh
+
+stress:
+	@HMM_STRESS_SECONDS='$(SECONDS)' HMM_STRESS_SEED='$(SEED)' scripts/stress.sh
 
 check:
 	@scripts/check.sh
