@@ -963,15 +963,15 @@ static void op_uffd_move(struct thr *t, unsigned long g, unsigned long n)
 {
 	char *p = page_addr(t->w, g);
 	size_t len = n * PS;
-	long moved, back = 0;
+	long moved, back = 0, r = 0;
 	int tries;
 
 	mut_begin(t, g, n);
 	moved = uffd_move(t->w->uffd, t->mscratch, p, len);
 	if (moved > 0) {
 		for (tries = 0; back < moved && tries < 10; tries++) {
-			long r = uffd_move(t->w->uffd, p + back,
-					   t->mscratch + back, moved - back);
+			r = uffd_move(t->w->uffd, p + back, t->mscratch + back,
+				      moved - back);
 
 			if (r > 0)
 				back += r;
@@ -980,8 +980,8 @@ static void op_uffd_move(struct thr *t, unsigned long g, unsigned long n)
 				madvise(p + back, moved - back, MADV_DONTNEED);
 		}
 		if (back < moved) {
-			fail(t->w, "UFFDIO_MOVE back of %lu+%lu: %ld of %ld bytes",
-			     g, n, back, moved);
+			fail(t->w, "UFFDIO_MOVE back of %lu+%lu: %ld of %ld bytes (last: %s)",
+			     g, n, back, moved, r < 0 ? strerror(-r) : "short");
 			/* Put the data back by hand, so the run goes on. */
 			memcpy(p + back, t->mscratch + back, moved - back);
 			madvise(t->mscratch, len, MADV_DONTNEED);
