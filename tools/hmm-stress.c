@@ -958,6 +958,13 @@ out:
 	owner_verify(t, "CPU read after uffd-wp", g, n);
 }
 
+/* Read one byte of each page: a CPU fault brings device pages back. */
+static void touch_read(const char *p, size_t len)
+{
+	for (size_t o = 0; o < len; o += PS)
+		(void)*(volatile const char *)(p + o);
+}
+
 /* Move pages to the scratch area and back with UFFDIO_MOVE. */
 static void op_uffd_move(struct thr *t, unsigned long g, unsigned long n)
 {
@@ -978,6 +985,14 @@ static void op_uffd_move(struct thr *t, unsigned long g, unsigned long n)
 			/* A device read faulted the hole in: drop it. */
 			if (r == -EEXIST)
 				madvise(p + back, moved - back, MADV_DONTNEED);
+			/*
+			 * A migration that had collected a page before it
+			 * moved finds it at its new address (rmap) and puts a
+			 * device entry there, which UFFDIO_MOVE refuses: read
+			 * the pages back to system memory, keeping the bytes.
+			 */
+			if (r == -EFAULT)
+				touch_read(t->mscratch + back, moved - back);
 		}
 		if (back < moved) {
 			fail(t->w, "UFFDIO_MOVE back of %lu+%lu: %ld of %ld bytes (last: %s)",
@@ -2589,9 +2604,22 @@ static void fi_step(struct fi_run *r, uint64_t *rng, bool nowait_only)
 	r->ops[op]++;
 	if (ret)
 		r->errs[op]++;
-	if (op == 0)
-		for (i = 0; i < (ret ? cmd.cpages : n) && i < n; i++)
+	if (op == 0 && !ret)
+		for (i = 0; i < n; i++)
 			r->gen[p + i]++;
+	/*
+	 * A device write that failed may have written some pages (the ioctl
+	 * reports no count on failure): each page holds the old or the new
+	 * generation, in full, and nothing else.
+	 */
+	if (op == 0 && ret)
+		for (i = 0; i < n; i++) {
+			if (!bad_bytes(addr + i * PS, p + i, r->gen[p + i] + 1))
+				r->gen[p + i]++;
+			else
+				fi_page_ok(r, p + i, addr + i * PS,
+					   "after a failed dev-write");
+		}
 	if ((op == 1 || op == 6) && !ret)
 		for (i = 0; i < n; i++)
 			fi_page_ok(r, p + i, r->copy + i * PS, names[op]);
