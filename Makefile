@@ -4,7 +4,8 @@
 #   make run            build everything, boot QEMU, run the dummy-device demo
 #   make check          every test; last line "N passed, N failed[, N skipped]"
 #   make check DEBUG=1  the same on a KASAN/lockdep/DEBUG_VM/kmemleak kernel
-#   make bench          throughput figures, one VM boot
+#   make bench          the series' dummy driver against upstream's, side by
+#                       side, in one VM boot (ROUNDS=N SIZES=2,8,... DEBUG=1)
 #   make stress         randomized stress, fault injection and ioctl fuzzing of
 #                       the dummy device, one VM boot (SECONDS=N SEED=S DEBUG=1)
 #   make vm CMD=...     boot the test kernel and run one command in it
@@ -29,7 +30,7 @@ export HMM_FLAVOR
 unexport DEBUG
 # make stress SECONDS=... SEED=...: passed on under names of their own;
 # SECONDS must never reach bash (a builtin that counts up).
-unexport SECONDS SEED
+unexport SECONDS SEED ROUNDS SIZES
 
 .PHONY: run check bench stress deps tree export build vm bisect matrix checkpatch selftest fresh-test clean help
 
@@ -37,7 +38,7 @@ run:
 	@scripts/run.sh
 
 bench:
-	@scripts/bench.sh
+	@HMM_BENCH_ROUNDS='$(ROUNDS)' HMM_BENCH_SIZES='$(SIZES)' scripts/bench.sh
 
 stress:
 	@HMM_STRESS_SECONDS='$(SECONDS)' HMM_STRESS_SEED='$(SEED)' scripts/stress.sh

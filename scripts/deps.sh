@@ -4,7 +4,7 @@
 . "$(dirname "$0")/common.sh"
 
 PKGS="gcc make bc flex bison libelf-dev libssl-dev cpio xz-utils git perl python3 bats shellcheck
-      qemu-system-x86 busybox-static ccache kmod libc6-dev python3-ply python3-git rsync"
+      qemu-system-x86 busybox-static ccache kmod libc6-dev python3-ply python3-git rsync gnuplot-nox"
 
 missing=()
 for p in $PKGS; do

@@ -1,11 +1,39 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hmm-bench: throughput of the dummy HMM device (lib/test_hmm.c) and the
- * cost of mirroring for the CPU, run by `make bench`. Every figure comes
- * from the same boot; compare figures of one run only (QEMU TCG timings
- * are noisy from one boot to the next).
+ * hmm-bench: one round of `make bench` against whichever dummy HMM driver
+ * is loaded (the series' lib/test_hmm.c, or upstream 6.12's unmodified one
+ * built as test_hmm_upstream). guest/bench-job.sh alternates the drivers
+ * round by round in one boot, and scripts/bench-report.py puts the rounds
+ * side by side: medians, spread, ratios, and a memcpy control that shows
+ * how much the VM itself drifted.
  *
- * Each line: what, MiB/s (best of REPS runs), and the mirror table size.
+ *   hmm-bench --driver NAME --round N [--sizes 2,8,32] [--device N]
+ *
+ * One line per measurement, and nothing else on stdout:
+ *
+ *   BENCH driver round path backing size-MiB value unit
+ *
+ * paths (MiB/s unless noted):
+ *   read-first   device read of a populated buffer the device never saw
+ *                (every page is a device fault)
+ *   read-again   the same read again (the device's mapping exists)
+ *   write        device write to a populated buffer the device never saw
+ *   migrate-dev  migration to device memory (with the driver's read-back)
+ *   cpu-fault    the CPU reads one byte of each page that is in device
+ *                memory: every access that finds one faults it back
+ *   migrate-sys  migration back to system memory at the driver's request
+ *   munmap       munmap() of a buffer the device mirrors
+ *   memcpy       control: memcpy() of the buffer, touching no driver
+ *   fault-lat    us for one device fault: a read of one 4K page, or of one
+ *                2 MiB THP, that the device never saw (mean of many)
+ *   cpu-lat      us for one CPU fault on device memory: the first touch of
+ *                a page, 16 pages apart, or of a 2 MiB range (mean)
+ *   table        KiB of mirror table after read-first (the series' driver
+ *                only: upstream's has no mirror table, and no STATS ioctl)
+ *
+ * backing: 4K (MADV_NOHUGEPAGE) or THP (MADV_HUGEPAGE; THP mode madvise).
+ * A failed ioctl or mapping is reported on stderr and the exit status is 1:
+ * a round that did not measure everything is a failure, not a gap.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,11 +48,19 @@
 
 #include <lib/test_hmm_uapi.h>
 
-#define SIZE	(64UL << 20)
-#define TWOMEG	(2UL << 20)
-#define REPS	5
+#define TWOMEG		(2UL << 20)
+#define MAXSIZES	8
+#define LAT_PAGES	256	/* 4K latency: pages, 16 apart for cpu-lat */
+#define LAT_HUGE	16	/* THP latency: 2 MiB ranges */
+#define FAULT_STRIDE	16	/* pages: the series' CPU fault window */
 
+static const char *driver = "?";
+static int round_no;
 static long psize;
+static int fd;
+static int failed;
+static void *copy;		/* the ioctls' ptr buffer, as big as the largest size */
+static void *scratch;		/* memcpy's destination */
 
 static double now(void)
 {
@@ -34,7 +70,7 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int dmirror(int fd, unsigned long req, void *addr, void *ptr,
+static int dmirror(unsigned long req, void *addr, void *ptr,
 		   unsigned long npages)
 {
 	struct hmm_dmirror_cmd cmd = {
@@ -46,10 +82,25 @@ static int dmirror(int fd, unsigned long req, void *addr, void *ptr,
 	return ioctl(fd, req, &cmd) ? -errno : 0;
 }
 
-/* A 2 MiB aligned, populated buffer, THP-backed or not. */
-static char *buffer(int huge)
+static void fail(const char *what, const char *backing, unsigned long mib,
+		 int err)
 {
-	char *map = mmap(NULL, SIZE + TWOMEG, PROT_READ | PROT_WRITE,
+	fprintf(stderr, "hmm-bench: %s, %s, %lu MiB: %s\n", what, backing, mib,
+		strerror(-err));
+	failed = 1;
+}
+
+static void report(const char *path, const char *backing, unsigned long mib,
+		   double value, const char *unit)
+{
+	printf("BENCH %s %d %s %s %lu %.3f %s\n", driver, round_no, path,
+	       backing, mib, value, unit);
+}
+
+/* A 2 MiB aligned buffer of @size bytes, populated, THP-backed or not. */
+static char *buffer(size_t size, int huge)
+{
+	char *map = mmap(NULL, size + TWOMEG, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	char *p;
 
@@ -58,154 +109,252 @@ static char *buffer(int huge)
 	p = (char *)(((uintptr_t)map + TWOMEG - 1) & ~(TWOMEG - 1));
 	if (p != map)
 		munmap(map, p - map);
-	munmap(p + SIZE, map + SIZE + TWOMEG - (p + SIZE));
-	madvise(p, SIZE, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
-	memset(p, 1, SIZE);
+	munmap(p + size, map + size + TWOMEG - (p + size));
+	madvise(p, size, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+	memset(p, 0x5a, size);
 	return p;
 }
 
-static double mibs(double secs)
-{
-	return (SIZE >> 20) / secs;
-}
-
-static unsigned long long table_bytes(int fd)
+static unsigned long long table_bytes(void)
 {
 	struct hmm_dmirror_stats st;
 
 	memset(&st, 0, sizeof(st));
-	if (dmirror(fd, HMM_DMIRROR_STATS, NULL, &st, 0))
+	if (dmirror(HMM_DMIRROR_STATS, NULL, &st, 0))
 		return 0;
 	return st.pt_bytes;
 }
 
-/* munmap() of a buffer, mirrored by the device or not: best of REPS. */
-static void bench_munmap(int fd, int huge, int mirrored, void *copy)
+/* Time one ioctl over the whole buffer; < 0 if it failed. */
+static double timed(unsigned long req, void *p, size_t size)
 {
-	double best = 0;
-	unsigned long long tbytes = 0;
+	double t = now();
+	int ret = dmirror(req, p, copy, size / psize);
 
-	for (int r = 0; r < REPS; r++) {
-		char *p = buffer(huge);
-		double t;
-
-		if (!p) {
-			printf("mmap failed\n");
-			return;
-		}
-		if (mirrored) {
-			if (dmirror(fd, HMM_DMIRROR_READ, p, copy,
-				    SIZE / psize)) {
-				printf("device read failed\n");
-				return;
-			}
-			tbytes = table_bytes(fd);
-		}
-		t = now();
-		munmap(p, SIZE);
-		t = now() - t;
-		if (!best || t < best)
-			best = t;
-	}
-	printf("  munmap, %-4s pages, %-10s %10.0f MiB/s", huge ? "THP" : "4K",
-	       mirrored ? "mirrored:" : "unmirrored:", mibs(best));
-	if (mirrored)
-		printf("   (mirror table %llu KiB)", tbytes >> 10);
-	printf("\n");
+	return ret ? ret : now() - t;
 }
 
-/* A device operation over the whole buffer: first time and again. */
-static void bench_device(int fd, const char *what, unsigned long req,
-			 int huge, void *copy)
+/* Reads (first and again), and the mirror table they left, for one size. */
+static void bench_read(size_t size, int huge, const char *bk)
 {
-	double first = 0, again = 0;
+	unsigned long mib = size >> 20;
+	char *p = buffer(size, huge);
+	double t;
 
-	for (int r = 0; r < REPS; r++) {
-		char *p = buffer(huge);
-		double t;
-
-		t = now();
-		if (dmirror(fd, req, p, copy, SIZE / psize)) {
-			printf("  %s failed\n", what);
-			return;
-		}
-		t = now() - t;
-		if (!first || t < first)
-			first = t;
-		t = now();
-		dmirror(fd, req, p, copy, SIZE / psize);
-		t = now() - t;
-		if (!again || t < again)
-			again = t;
-		munmap(p, SIZE);
+	if (!p) {
+		fail("mmap", bk, mib, -ENOMEM);
+		return;
 	}
-	printf("  device %-5s %-4s pages: %8.0f MiB/s first, %8.0f MiB/s again\n",
-	       what, huge ? "THP" : "4K", mibs(first), mibs(again));
+	t = timed(HMM_DMIRROR_READ, p, size);
+	if (t < 0) {
+		fail("device read", bk, mib, (int)t);
+		return;
+	}
+	report("read-first", bk, mib, mib / t, "MiB/s");
+	if (!strcmp(driver, "series"))
+		report("table", bk, mib, table_bytes() / 1024.0, "KiB");
+	t = timed(HMM_DMIRROR_READ, p, size);
+	if (t < 0) {
+		fail("device read again", bk, mib, (int)t);
+		return;
+	}
+	report("read-again", bk, mib, mib / t, "MiB/s");
+	t = now();
+	munmap(p, size);
+	report("munmap", bk, mib, mib / (now() - t), "MiB/s");
 }
 
-/* Migration: to device memory, back by CPU faults, back by the driver. */
-static void bench_migrate(int fd, void *copy)
+static void bench_write(size_t size, int huge, const char *bk)
 {
-	double to_dev = 0, fault = 0, to_sys = 0;
+	unsigned long mib = size >> 20;
+	char *p = buffer(size, huge);
+	double t;
 
-	for (int r = 0; r < REPS; r++) {
-		char *p = buffer(0);
-		volatile char sum = 0;
-		double t;
-
-		t = now();
-		if (dmirror(fd, HMM_DMIRROR_MIGRATE_TO_DEV, p, copy,
-			    SIZE / psize)) {
-			printf("  migrate to device failed\n");
-			return;
-		}
-		t = now() - t;
-		if (!to_dev || t < to_dev)
-			to_dev = t;
-		t = now();
-		for (unsigned long off = 0; off < SIZE; off += psize)
-			sum += p[off];
-		t = now() - t;
-		if (!fault || t < fault)
-			fault = t;
-		dmirror(fd, HMM_DMIRROR_MIGRATE_TO_DEV, p, copy, SIZE / psize);
-		t = now();
-		dmirror(fd, HMM_DMIRROR_MIGRATE_TO_SYS, p, copy, SIZE / psize);
-		t = now() - t;
-		if (!to_sys || t < to_sys)
-			to_sys = t;
-		munmap(p, SIZE);
+	if (!p) {
+		fail("mmap", bk, mib, -ENOMEM);
+		return;
 	}
-	printf("  migrate to device (with the read-back check): %8.0f MiB/s\n",
-	       mibs(to_dev));
-	printf("  CPU fault back (16-page windows):             %8.0f MiB/s\n",
-	       mibs(fault));
-	printf("  migrate back to system (driver request):      %8.0f MiB/s\n",
-	       mibs(to_sys));
+	memset(copy, 0xa5, size);
+	t = timed(HMM_DMIRROR_WRITE, p, size);
+	if (t < 0)
+		fail("device write", bk, mib, (int)t);
+	else
+		report("write", bk, mib, mib / t, "MiB/s");
+	munmap(p, size);
 }
 
-int main(void)
+/* To device memory, back by CPU faults; again, back by the driver. */
+static void bench_migrate(size_t size, int huge, const char *bk)
 {
-	void *copy;
-	int fd;
+	unsigned long mib = size >> 20, off;
+	volatile char sum = 0;
+	char *p = buffer(size, huge);
+	double t;
 
+	if (!p) {
+		fail("mmap", bk, mib, -ENOMEM);
+		return;
+	}
+	t = timed(HMM_DMIRROR_MIGRATE_TO_DEV, p, size);
+	if (t < 0) {
+		munmap(p, size);
+		fail("migrate to device", bk, mib, (int)t);
+		return;
+	}
+	report("migrate-dev", bk, mib, mib / t, "MiB/s");
+	t = now();
+	for (off = 0; off < size; off += psize)
+		sum += p[off];
+	report("cpu-fault", bk, mib, mib / (now() - t), "MiB/s");
+	munmap(p, size);
+
+	p = buffer(size, huge);
+	if (!p) {
+		fail("mmap", bk, mib, -ENOMEM);
+		return;
+	}
+	t = timed(HMM_DMIRROR_MIGRATE_TO_DEV, p, size);
+	if (t >= 0)
+		t = timed(HMM_DMIRROR_MIGRATE_TO_SYS, p, size);
+	if (t < 0)
+		fail("migrate back to system", bk, mib, (int)t);
+	else
+		report("migrate-sys", bk, mib, mib / t, "MiB/s");
+	munmap(p, size);
+}
+
+static void bench_memcpy(size_t size, int huge, const char *bk)
+{
+	unsigned long mib = size >> 20;
+	char *p = buffer(size, huge);
+	double t;
+
+	if (!p) {
+		fail("mmap", bk, mib, -ENOMEM);
+		return;
+	}
+	memset(scratch, 0, size);
+	t = now();
+	memcpy(scratch, p, size);
+	report("memcpy", bk, mib, mib / (now() - t), "MiB/s");
+	munmap(p, size);
+}
+
+/*
+ * Latency of one device fault and of one CPU fault back: @n units of
+ * @unit pages each, in a buffer of @n * @gap pages (one unit per @gap).
+ */
+static void bench_latency(int huge, const char *bk)
+{
+	unsigned long unit = huge ? TWOMEG / psize : 1;
+	unsigned long gap = huge ? unit : FAULT_STRIDE;
+	unsigned long n = huge ? LAT_HUGE : LAT_PAGES / FAULT_STRIDE * 4;
+	size_t size = n * gap * psize;
+	volatile char sum = 0;
+	double t, total = 0;
+	unsigned long i;
+	char *p = buffer(size, huge);
+	int ret;
+
+	if (!p) {
+		fail("mmap", bk, size >> 20, -ENOMEM);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		t = now();
+		ret = dmirror(HMM_DMIRROR_READ, p + i * gap * psize, copy,
+			      unit);
+		total += now() - t;
+		if (ret) {
+			munmap(p, size);
+			fail("device read (latency)", bk, size >> 20, ret);
+			return;
+		}
+	}
+	report("fault-lat", bk, huge ? 2 : 0, total / n * 1e6, "us");
+
+	ret = dmirror(HMM_DMIRROR_MIGRATE_TO_DEV, p, copy, size / psize);
+	if (ret) {
+		munmap(p, size);
+		fail("migrate to device (latency)", bk, size >> 20, ret);
+		return;
+	}
+	total = 0;
+	for (i = 0; i < n; i++) {
+		t = now();
+		sum += p[i * gap * psize];
+		total += now() - t;
+	}
+	report("cpu-lat", bk, huge ? 2 : 0, total / n * 1e6, "us");
+	munmap(p, size);
+}
+
+static int parse_sizes(const char *s, size_t *sizes)
+{
+	int n = 0;
+
+	while (*s && n < MAXSIZES) {
+		char *end;
+		unsigned long mib = strtoul(s, &end, 10);
+
+		if (end == s || !mib || mib % 2)
+			return -1;
+		sizes[n++] = mib << 20;
+		s = *end == ',' ? end + 1 : end;
+		if (*end && *end != ',')
+			return -1;
+	}
+	return *s ? -1 : n;
+}
+
+int main(int argc, char **argv)
+{
+	size_t sizes[MAXSIZES], max = 0;
+	const char *list = "2,8,32,128,256";
+	int nsizes, i, huge, device = 0;
+	char path[32];
+
+	for (i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--driver"))
+			driver = argv[i + 1];
+		else if (!strcmp(argv[i], "--round"))
+			round_no = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--sizes"))
+			list = argv[i + 1];
+		else if (!strcmp(argv[i], "--device"))
+			device = atoi(argv[i + 1]);
+		else
+			break;
+	}
+	nsizes = parse_sizes(list, sizes);
+	if (i != argc || nsizes <= 0) {
+		fprintf(stderr, "usage: hmm-bench --driver NAME --round N [--sizes 2,8,...] [--device N]\n"
+				"(sizes in MiB, even numbers)\n");
+		return 2;
+	}
+	for (i = 0; i < nsizes; i++)
+		max = sizes[i] > max ? sizes[i] : max;
 	psize = sysconf(_SC_PAGESIZE);
-	fd = open("/dev/hmm_dmirror0", O_RDWR);
-	copy = malloc(SIZE);
-	if (fd < 0 || !copy) {
+	snprintf(path, sizeof(path), "/dev/hmm_dmirror%d", device);
+	fd = open(path, O_RDWR);
+	copy = malloc(max);
+	scratch = malloc(max);
+	if (fd < 0 || !copy || !scratch) {
 		perror("hmm-bench");
 		return 1;
 	}
-	printf("hmm-bench: %lu MiB buffers, best of %d runs\n", SIZE >> 20, REPS);
-	bench_device(fd, "read", HMM_DMIRROR_READ, 0, copy);
-	bench_device(fd, "read", HMM_DMIRROR_READ, 1, copy);
-	bench_device(fd, "write", HMM_DMIRROR_WRITE, 0, copy);
-	bench_device(fd, "write", HMM_DMIRROR_WRITE, 1, copy);
-	bench_munmap(fd, 0, 0, copy);
-	bench_munmap(fd, 0, 1, copy);
-	bench_munmap(fd, 1, 0, copy);
-	bench_munmap(fd, 1, 1, copy);
-	bench_migrate(fd, copy);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (huge = 0; huge < 2; huge++) {
+		const char *bk = huge ? "THP" : "4K";
+
+		for (i = 0; i < nsizes; i++) {
+			bench_memcpy(sizes[i], huge, bk);
+			bench_read(sizes[i], huge, bk);
+			bench_write(sizes[i], huge, bk);
+			bench_migrate(sizes[i], huge, bk);
+		}
+		bench_latency(huge, bk);
+	}
 	close(fd);
-	return 0;
+	return failed;
 }
