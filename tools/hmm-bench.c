@@ -51,7 +51,7 @@
 #define TWOMEG		(2UL << 20)
 #define MAXSIZES	8
 #define LAT_PAGES	256	/* 4K latency: pages, 16 apart for cpu-lat */
-#define LAT_HUGE	16	/* THP latency: 2 MiB ranges */
+#define LAT_HUGE	8	/* THP latency: 2 MiB ranges */
 #define FAULT_STRIDE	16	/* pages: the series' CPU fault window */
 
 static const char *driver = "?";
@@ -332,6 +332,8 @@ int main(int argc, char **argv)
 				"(sizes in MiB, even numbers)\n");
 		return 2;
 	}
+	/* The latency buffers need this much too. */
+	max = LAT_HUGE * TWOMEG;
 	for (i = 0; i < nsizes; i++)
 		max = sizes[i] > max ? sizes[i] : max;
 	psize = sysconf(_SC_PAGESIZE);
