@@ -976,7 +976,11 @@ static void op_uffd_move(struct thr *t, unsigned long g, unsigned long n)
 	mut_begin(t, g, n);
 	moved = uffd_move(t->w->uffd, t->mscratch, p, len);
 	if (moved > 0) {
-		for (tries = 0; back < moved && tries < 10; tries++) {
+		/*
+		 * Other threads' device reads and migrations may fill the
+		 * holes again between MADV_DONTNEED and the move: retry.
+		 */
+		for (tries = 0; back < moved && tries < 200; tries++) {
 			r = uffd_move(t->w->uffd, p + back, t->mscratch + back,
 				      moved - back);
 
