@@ -3168,7 +3168,31 @@ static void dev_leaks(const unsigned long *pages, const unsigned long long *stal
 	}
 }
 
-/* The fuzzer and the churn thread, in the process case_fuzz() forked. */
+/*
+ * A fuzzing process of its own: fork, then exec this program again with
+ * @role. A child that is only forked shares the parent's anonymous pages
+ * copy-on-write, and the fuzzer's random ranges reach them: a migration in
+ * the child moves them to device memory for the parent too, where they
+ * stay as long as the parent lives (and its leak checks count them). After
+ * exec the fuzzer's ranges reach only memory of its own.
+ */
+static pid_t spawn_self(const char *role, uint64_t seed, unsigned int seconds)
+{
+	char s[32], t[16];
+	pid_t pid;
+
+	snprintf(s, sizeof(s), "%llu", (unsigned long long)seed);
+	snprintf(t, sizeof(t), "%u", seconds);
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		execl("/proc/self/exe", "hmm-stress", role, s, t, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* The fuzzer and the churn thread, in the process case_fuzz() spawned. */
 static bool fz_run(uint64_t seed, unsigned int seconds)
 {
 	unsigned long bad = 0;
@@ -3201,10 +3225,11 @@ static bool fz_run(uint64_t seed, unsigned int seconds)
 }
 
 /*
- * The fuzzer runs in a process of its own: its random ranges also migrate
- * memory that is not the fuzzer's (thread stacks, which the C library keeps
- * for new threads, and malloc arenas). That memory stays in device memory
- * as long as the process lives, so leaks are counted once it has exited.
+ * The fuzzer runs in a process of its own (spawn_self()): its random
+ * ranges also migrate memory that is not the fuzzer's (thread stacks, which
+ * the C library keeps for new threads, and malloc arenas). That memory
+ * stays in device memory as long as the process lives, so leaks are counted
+ * once it has exited.
  */
 static bool case_fuzz(uint64_t seed, unsigned int seconds)
 {
@@ -3214,14 +3239,7 @@ static bool case_fuzz(uint64_t seed, unsigned int seconds)
 	pid_t pid;
 
 	dev_counts(pages, stale);
-	fflush(stdout);
-	pid = fork();
-	if (!pid) {
-		bool ok = fz_run(seed, seconds);
-
-		fflush(stdout);
-		_exit(ok ? 0 : 1);
-	}
+	pid = spawn_self("--fuzz-process", seed, seconds);
 	CHECK(pid > 0, "fork: %s", strerror(errno));
 	if (pid < 0)
 		return false;
@@ -3360,12 +3378,8 @@ static bool case_unload(uint64_t seed, unsigned int seconds)
 		CHECK(0, "fuzzer setup");
 		return false;
 	}
-	fflush(stdout);
-	for (i = 0; i < 2; i++) {
-		pid[i] = fork();
-		if (!pid[i])
-			_exit(unload_worker(seed + i, seconds));
-	}
+	for (i = 0; i < 2; i++)
+		pid[i] = spawn_self("--unload-worker", seed + i, seconds);
 	for (t0 = now_ms(); now_ms() - t0 < seconds * 1000ULL;) {
 		int fd = open_dev(rnd_below(&rng, 4));
 
@@ -3538,10 +3552,25 @@ int main(int argc, char **argv)
 	uint64_t t0 = now_ms();
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (parse(argc, argv, &o))
-		return 2;
 	if (flavor && !strcmp(flavor, "debug"))
 		slow = 4;
+	/* The processes spawn_self() starts. */
+	if (argc == 4 && !strcmp(argv[1], "--fuzz-process")) {
+		cname = "ioctl-fuzz";
+		return fz_run(strtoull(argv[2], NULL, 0), atoi(argv[3])) ? 0 : 1;
+	}
+	if (argc == 4 && !strcmp(argv[1], "--unload-worker")) {
+		int bad;
+
+		cname = "module-unload";
+		if (fz_setup())
+			return 1;
+		bad = unload_worker(strtoull(argv[2], NULL, 0), atoi(argv[3]));
+		fz_teardown();
+		return bad;
+	}
+	if (parse(argc, argv, &o))
+		return 2;
 	if (o.seconds) {
 		case_s = o.seconds < 90 ? (o.seconds + 2) / 3 : 30;
 		ncases = (o.seconds + case_s - 1) / case_s;
