@@ -12,8 +12,14 @@ each driver, show how much the VM itself drifted, i.e. which ratios mean
 nothing. With --plots, gnuplot draws throughput against size for both
 drivers, one SVG per path, into DIR.
 
+The BENCHSTAT lines (the series' driver only) are what HMM counted for
+the mirror during each path (/sys/kernel/debug/hmm/stats): the last table
+says, at the largest size, how many update() calls, device faults and
+CPU faults a path made, how many pages moved, and which share of its time
+went to update(), to device faults and to the copy callbacks.
+
 Fails (exit 1) when the output is incomplete: a driver, a round or a
-figure missing, or a line it cannot read.
+figure missing, a path without its counters, or a line it cannot read.
 """
 import argparse
 import collections
@@ -38,7 +44,33 @@ TITLES = {
 }
 
 
-def parse(path, rounds):
+COUNTERS = ("updates", "update_ns", "faults", "fault_pages", "fault_retries",
+            "fault_ns", "to_device", "to_device_ns", "from_device",
+            "from_device_ns", "cpu_faults", "copy_errors")
+
+
+def parse_stat(line, counters):
+    w = line.split()
+    if len(w) != 8 or w[1] != "series" or w[6] not in COUNTERS:
+        raise ValueError("unreadable line: %r" % line)
+    _, _, rnd, what, backing, size, name, value = w
+    counters[(what, backing, int(size))][name].append((int(rnd), int(value)))
+
+
+def check_counters(data, counters, rounds):
+    for key in data:
+        what, backing, size, _ = key
+        if what not in THROUGHPUT:
+            continue
+        by = counters.get((what, backing, size), {})
+        for name in COUNTERS:
+            got = sorted(r for r, _ in by.get(name, []))
+            if got != list(range(1, rounds + 1)):
+                raise ValueError("%s %s %s MiB: counter %s has rounds %s, not 1-%d"
+                                 % (what, backing, size, name, got, rounds))
+
+
+def parse(path, rounds, counters):
     data = collections.defaultdict(lambda: collections.defaultdict(list))
     config = None
     with open(path, errors="replace") as f:
@@ -46,6 +78,9 @@ def parse(path, rounds):
             line = line.strip()
             if line.startswith("BENCH-CONFIG"):
                 config = line
+                continue
+            if line.startswith("BENCHSTAT "):
+                parse_stat(line, counters)
                 continue
             if not line.startswith("BENCH "):
                 continue
@@ -67,7 +102,44 @@ def parse(path, rounds):
             if got != list(range(1, rounds + 1)):
                 raise ValueError("%s %s %s MiB: %s driver has rounds %s, not 1-%d"
                                  % (key[0], key[1], key[2], drv, got, rounds))
+    check_counters(data, counters, rounds)
     return data
+
+
+def explain(data, counters):
+    """Where the series' time went, at the largest size of each backing."""
+    print("where ours spends its time, at the largest size (median of the "
+          "rounds; HMM's counters, /sys/kernel/debug/hmm/stats):")
+    print("%-40s %-4s %8s %8s %7s %13s %7s %17s %7s %6s" % (
+        "path", "", "time", "update()", "in it", "device faults",
+        "in them", "pages to/from dev", "copying", "CPU f."))
+    for backing in ("4K", "THP"):
+        sizes = [k[2] for k in data if k[1] == backing and k[0] in THROUGHPUT]
+        if not sizes:
+            continue
+        size = max(sizes)
+        for what in THROUGHPUT:
+            key = next((k for k in data if k[:3] == (what, backing, size)),
+                       None)
+            if key is None:
+                continue
+            med = stats(data[key]["series"])[0]
+            secs = size / med if med else 0
+            c = {n: statistics.median(v for _, v in vals)
+                 for n, vals in counters[(what, backing, size)].items()}
+
+            def share(ns):
+                return "%.0f%%" % (ns / 1e9 / secs * 100) if secs else "-"
+            print("%-40s %-4s %7.0fms %8d %7s %7d (%3d) %7s %8d/%-8d %7s %6d" % (
+                TITLES[what] + " (%d MiB)" % size, backing, secs * 1e3,
+                c["updates"], share(c["update_ns"]), c["faults"],
+                c["fault_retries"], share(c["fault_ns"]), c["to_device"],
+                c["from_device"],
+                share(c["to_device_ns"] + c["from_device_ns"]),
+                c["cpu_faults"]))
+    print("(time: the path's median; \"in it\", \"in them\", \"copying\": "
+          "shares of that time spent in update(), in device faults (which "
+          "include their update() calls) and in the copy callbacks)")
 
 
 def stats(values):
@@ -203,8 +275,9 @@ def main():
     ap.add_argument("--plots")
     ap.add_argument("output")
     a = ap.parse_args()
+    counters = collections.defaultdict(lambda: collections.defaultdict(list))
     try:
-        data = parse(a.output, a.rounds)
+        data = parse(a.output, a.rounds, counters)
     except (OSError, ValueError) as e:
         print("bench-report: %s" % e)
         return 1
@@ -214,6 +287,8 @@ def main():
     table(data)
     print()
     drift(data)
+    print()
+    explain(data, counters)
     if a.plots and not plots(data, a.plots):
         return 1
     return 0

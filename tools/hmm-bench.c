@@ -31,6 +31,15 @@
  *   table        KiB of mirror table after read-first (the series' driver
  *                only: upstream's has no mirror table, and no STATS ioctl)
  *
+ * With the series' driver, each throughput path is followed by what HMM
+ * counted for the process's mirror during it (/sys/kernel/debug/hmm/stats),
+ * which explains the figure:
+ *
+ *   BENCHSTAT driver round path backing size-MiB counter delta
+ *
+ * counters: updates update_ns faults fault_retries fault_ns to_device
+ * to_device_ns from_device from_device_ns cpu_faults.
+ *
  * backing: 4K (MADV_NOHUGEPAGE) or THP (MADV_HUGEPAGE; THP mode madvise).
  * A failed ioctl or mapping is reported on stderr and the exit status is 1:
  * a round that did not measure everything is a failure, not a gap.
@@ -61,6 +70,18 @@ static int fd;
 static int failed;
 static void *copy;		/* the ioctls' ptr buffer, as big as the largest size */
 static void *scratch;		/* memcpy's destination */
+
+/* The mirror's counters we explain figures with (see BENCHSTAT). */
+static const char *const stat_names[] = {
+	"updates", "update_ns", "faults", "fault_pages", "fault_retries",
+	"fault_ns", "to_device", "to_device_ns", "from_device",
+	"from_device_ns", "cpu_faults", "copy_errors",
+};
+#define NSTATS	(sizeof(stat_names) / sizeof(stat_names[0]))
+#define STATS_HEADER	"device pid mirror updates update_ns faults fault_pages " \
+			"fault_retries fault_ns to_device to_device_ns " \
+			"from_device from_device_ns cpu_faults copy_errors\n"
+static unsigned long long stat0[NSTATS];
 
 static double now(void)
 {
@@ -95,6 +116,63 @@ static void report(const char *path, const char *backing, unsigned long mib,
 {
 	printf("BENCH %s %d %s %s %lu %.3f %s\n", driver, round_no, path,
 	       backing, mib, value, unit);
+}
+
+/* This process's line of /sys/kernel/debug/hmm/stats; -1 unless one. */
+static int read_stats(unsigned long long *v)
+{
+	FILE *f = fopen("/sys/kernel/debug/hmm/stats", "r");
+	unsigned long long t[NSTATS];
+	char line[512];
+	int found = 0;
+
+	if (!f)
+		return -1;
+	if (!fgets(line, sizeof(line), f) ||
+	    strncmp(line, STATS_HEADER, strlen(STATS_HEADER)))
+		found = -1;
+	while (found >= 0 && fgets(line, sizeof(line), f)) {
+		int pid;
+
+		if (sscanf(line,
+			   "%*s %d %*s %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
+			   &pid, &t[0], &t[1], &t[2], &t[3], &t[4], &t[5], &t[6],
+			   &t[7], &t[8], &t[9], &t[10], &t[11]) != 13)
+			found = -1;
+		else if (pid == getpid() && found++ == 0)
+			memcpy(v, t, sizeof(t));
+	}
+	fclose(f);
+	return found == 1 ? 0 : -1;
+}
+
+/* Start of a measured path: the counters now (the series' driver only). */
+static void stat_begin(void)
+{
+	if (strcmp(driver, "series"))
+		return;
+	if (read_stats(stat0)) {
+		fprintf(stderr, "hmm-bench: cannot read this process's mirror in /sys/kernel/debug/hmm/stats\n");
+		failed = 1;
+	}
+}
+
+/* End of a measured path: what HMM counted during it. */
+static void explain(const char *path, const char *backing, unsigned long mib)
+{
+	unsigned long long v[NSTATS];
+	unsigned int i;
+
+	if (strcmp(driver, "series"))
+		return;
+	if (read_stats(v)) {
+		fprintf(stderr, "hmm-bench: cannot read this process's mirror in /sys/kernel/debug/hmm/stats\n");
+		failed = 1;
+		return;
+	}
+	for (i = 0; i < NSTATS; i++)
+		printf("BENCHSTAT %s %d %s %s %lu %s %llu\n", driver, round_no,
+		       path, backing, mib, stat_names[i], v[i] - stat0[i]);
 }
 
 /* A 2 MiB aligned buffer of @size bytes, populated, THP-backed or not. */
@@ -145,23 +223,29 @@ static void bench_read(size_t size, int huge, const char *bk)
 		fail("mmap", bk, mib, -ENOMEM);
 		return;
 	}
+	stat_begin();
 	t = timed(HMM_DMIRROR_READ, p, size);
 	if (t < 0) {
 		fail("device read", bk, mib, (int)t);
 		return;
 	}
 	report("read-first", bk, mib, mib / t, "MiB/s");
+	explain("read-first", bk, mib);
 	if (!strcmp(driver, "series"))
 		report("table", bk, mib, table_bytes() / 1024.0, "KiB");
+	stat_begin();
 	t = timed(HMM_DMIRROR_READ, p, size);
 	if (t < 0) {
 		fail("device read again", bk, mib, (int)t);
 		return;
 	}
 	report("read-again", bk, mib, mib / t, "MiB/s");
+	explain("read-again", bk, mib);
+	stat_begin();
 	t = now();
 	munmap(p, size);
 	report("munmap", bk, mib, mib / (now() - t), "MiB/s");
+	explain("munmap", bk, mib);
 }
 
 static void bench_write(size_t size, int huge, const char *bk)
@@ -175,11 +259,14 @@ static void bench_write(size_t size, int huge, const char *bk)
 		return;
 	}
 	memset(copy, 0xa5, size);
+	stat_begin();
 	t = timed(HMM_DMIRROR_WRITE, p, size);
-	if (t < 0)
+	if (t < 0) {
 		fail("device write", bk, mib, (int)t);
-	else
+	} else {
 		report("write", bk, mib, mib / t, "MiB/s");
+		explain("write", bk, mib);
+	}
 	munmap(p, size);
 }
 
@@ -195,6 +282,7 @@ static void bench_migrate(size_t size, int huge, const char *bk)
 		fail("mmap", bk, mib, -ENOMEM);
 		return;
 	}
+	stat_begin();
 	t = timed(HMM_DMIRROR_MIGRATE_TO_DEV, p, size);
 	if (t < 0) {
 		munmap(p, size);
@@ -202,10 +290,13 @@ static void bench_migrate(size_t size, int huge, const char *bk)
 		return;
 	}
 	report("migrate-dev", bk, mib, mib / t, "MiB/s");
+	explain("migrate-dev", bk, mib);
+	stat_begin();
 	t = now();
 	for (off = 0; off < size; off += psize)
 		sum += p[off];
 	report("cpu-fault", bk, mib, mib / (now() - t), "MiB/s");
+	explain("cpu-fault", bk, mib);
 	munmap(p, size);
 
 	p = buffer(size, huge);
@@ -214,12 +305,15 @@ static void bench_migrate(size_t size, int huge, const char *bk)
 		return;
 	}
 	t = timed(HMM_DMIRROR_MIGRATE_TO_DEV, p, size);
+	stat_begin();
 	if (t >= 0)
 		t = timed(HMM_DMIRROR_MIGRATE_TO_SYS, p, size);
-	if (t < 0)
+	if (t < 0) {
 		fail("migrate back to system", bk, mib, (int)t);
-	else
+	} else {
 		report("migrate-sys", bk, mib, mib / t, "MiB/s");
+		explain("migrate-sys", bk, mib);
+	}
 	munmap(p, size);
 }
 
