@@ -58,7 +58,8 @@
 #define NTHREADS	(NOWNERS + NOTHERS)
 #define HIST		8		/* recent operations kept per page */
 #define MAXREPORT	8		/* mismatches printed per case */
-#define WINDOW		16UL		/* HMM's CPU fault window and chunk */
+#define WINDOW		16UL		/* HMM's CPU fault window */
+#define CHUNK_SIZE	(2UL << 20)	/* HMM cuts migrations at 2 MiB (PMD) */
 #define MODULE_PATH	"/lib/modules/test_hmm.ko"
 #define MODULE_PARAMS	"spm_addr_dev0=0xA0000000 spm_addr_dev1=0xB0000000"
 
@@ -2006,14 +2007,28 @@ static unsigned long wait_pages(int fd, unsigned long want)
 	return n;
 }
 
-#define FPAGES	64UL	/* the buffer of a fault case: 4 chunks of 16 */
+/*
+ * The buffer of a fault case: 64 pages (4 CPU fault windows), the first
+ * half at the end of one 2 MiB migration chunk and the second half at the
+ * start of the next.
+ */
+#define FPAGES	64UL
+
+/* The first page of the migration chunk of page @i of a fault buffer. */
+static unsigned long fchunk(unsigned long i)
+{
+	return i < FPAGES / 2 ? 0 : FPAGES / 2;
+}
 
 static char *fbuf(uint32_t seed)
 {
-	char *p = map_aligned(FPAGES * PS, WINDOW * PS, PROT_READ | PROT_WRITE,
+	char *r = map_aligned(2 * CHUNK_SIZE, CHUNK_SIZE, PROT_READ | PROT_WRITE,
 			      MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	char *p = r ? r + CHUNK_SIZE - FPAGES / 2 * PS : NULL;
 
 	if (p) {
+		munmap(r, p - r);
+		munmap(p + FPAGES * PS, r + 2 * CHUNK_SIZE - (p + FPAGES * PS));
 		madvise(p, FPAGES * PS, MADV_NOHUGEPAGE);
 		fill32(p, FPAGES * PS, seed);
 	}
@@ -2032,9 +2047,10 @@ static int inject(int fd, int which, int mode, unsigned long nth)
 }
 
 /*
- * copy_to_device() fails with mode at entry nth: the chunks (16 pages)
- * before the failing one stay on the device, nothing else moves, no
- * byte is lost, and the same migration then moves everything.
+ * copy_to_device() fails with mode at entry nth: the chunk before the
+ * failing one (if the failure is in the second) stays on the device,
+ * nothing else moves, no byte is lost, and the same migration then moves
+ * everything.
  */
 static void ctd_abort(int dev, int mode, unsigned long nth, const char *warn)
 {
@@ -2042,7 +2058,7 @@ static void ctd_abort(int dev, int mode, unsigned long nth, const char *warn)
 	int fd = open_dev(dev), want = mode == HMM_DMIRROR_INJECT_ENOMEM ?
 					-ENOMEM : -EIO;
 	uint32_t seed = 0x1000 * (mode + 1) + nth;
-	unsigned long base, moved = nth / WINDOW * WINDOW;
+	unsigned long base, moved = fchunk(nth);
 	char *buf = fbuf(seed);
 	int ret;
 
@@ -2241,7 +2257,7 @@ static void cfd_migrate_back(int dev, int mode, unsigned long nth)
 	      dev, mode, nth, ret);
 	/* The chunk of the failing entry and every later one fail whole. */
 	for (p = 0; p < FPAGES; p++)
-		poisoned[p] = p >= nth / WINDOW * WINDOW;
+		poisoned[p] = p >= fchunk(nth);
 	touch_all("migration back with a failing copy", dev, buf, seed,
 		  poisoned);
 	cfd_done(fd, buf, base, true);
