@@ -110,8 +110,8 @@ def explain(data, counters):
     """Where the series' time went, at the largest size of each backing."""
     print("where ours spends its time, at the largest size (median of the "
           "rounds; HMM's counters, /sys/kernel/debug/hmm/stats):")
-    print("%-40s %-4s %8s %8s %7s %13s %7s %17s %7s %6s" % (
-        "path", "", "time", "update()", "in it", "device faults",
+    print("%-44s %-4s %7s %8s %8s %6s %13s %7s %17s %7s %6s" % (
+        "path", "", "size", "time", "update()", "in it", "device faults",
         "in them", "pages to/from dev", "copying", "CPU f."))
     for backing in ("4K", "THP"):
         sizes = [k[2] for k in data if k[1] == backing and k[0] in THROUGHPUT]
@@ -130,8 +130,8 @@ def explain(data, counters):
 
             def share(ns):
                 return "%.0f%%" % (ns / 1e9 / secs * 100) if secs else "-"
-            print("%-40s %-4s %7.0fms %8d %7s %7d (%3d) %7s %8d/%-8d %7s %6d" % (
-                TITLES[what] + " (%d MiB)" % size, backing, secs * 1e3,
+            print("%-44s %-4s %3d MiB %6.0fms %8d %6s %7d (%3d) %7s %8d/%-8d %7s %6d" % (
+                TITLES[what], backing, size, secs * 1e3,
                 c["updates"], share(c["update_ns"]), c["faults"],
                 c["fault_retries"], share(c["fault_ns"]), c["to_device"],
                 c["from_device"],
