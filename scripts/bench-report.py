@@ -31,7 +31,8 @@ import sys
 
 DRIVERS = ("series", "upstream")
 THROUGHPUT = ("read-first", "read-again", "write", "migrate-dev",
-              "cpu-fault", "migrate-sys", "munmap")
+              "cpu-fault", "migrate-sys", "munmap", "munmap-trip",
+              "munmap-plain")
 TITLES = {
     "read-first": "device read, first touch (device faults)",
     "read-again": "device read again",
@@ -40,6 +41,9 @@ TITLES = {
     "cpu-fault": "CPU faults back from the device",
     "migrate-sys": "migrate back to system (driver request)",
     "munmap": "munmap of the mirrored buffer",
+    "munmap-trip": "munmap, mirrored, after a round trip",
+    "munmap-plain": "munmap, not mirrored (control)",
+    "huge-after": "THP regions after a round trip (driver)",
     "memcpy": "memcpy (control: no driver)",
 }
 
@@ -154,13 +158,16 @@ def fmt(value, unit):
         return "%.1f us" % value
     if unit == "KiB":
         return "%.0f KiB" % value
+    if unit == "%":
+        return "%.0f%%" % value
     return "%.0f MiB/s" % value
 
 
 def table(data):
     keys = sorted(data, key=lambda k: (
         k[0] != "memcpy", k[0] in ("fault-lat", "cpu-lat", "table"),
-        (THROUGHPUT + ("memcpy", "fault-lat", "cpu-lat", "table")).index(k[0]),
+        (THROUGHPUT + ("huge-after", "memcpy", "fault-lat", "cpu-lat",
+                       "table")).index(k[0]),
         k[1] != "4K", k[2]))
     print("%-44s %-4s %6s  %-22s %-22s %s" % (
         "path", "", "size", "ours (median, spread)",
@@ -181,12 +188,15 @@ def table(data):
         sm, ss = stats(s)
         um, us = stats(u)
         if unit == "us":
-            ratio = um / sm if sm else 0
+            ratio = "%.2f" % (um / sm if sm else 0)
             label = "2 MiB" if backing == "THP" else "4 KiB"
-        else:
-            ratio = sm / um if um else 0
+        elif unit == "%":
+            ratio = "-"
             label = "%d MiB" % size
-        print("%-44s %-4s %6s  %-22s %-22s %.2f" % (
+        else:
+            ratio = "%.2f" % (sm / um if um else 0)
+            label = "%d MiB" % size
+        print("%-44s %-4s %6s  %-22s %-22s %s" % (
             title, backing, label,
             "%s +-%.0f%%" % (fmt(sm, unit), ss / 2),
             "%s +-%.0f%%" % (fmt(um, unit), us / 2), ratio))
@@ -198,6 +208,27 @@ def table(data):
         print("mirror table after a device read of %d MiB, %s pages: %.0f KiB "
               "(upstream's driver keeps an xarray of its own; not measured)"
               % (key[2], key[1], med))
+
+
+def munmap_cost(data):
+    """munmap after a round trip against a fresh unmirrored munmap."""
+    for backing in ("4K", "THP"):
+        sizes = [k[2] for k in data
+                 if k[:2] == ("munmap-trip", backing)
+                 and ("munmap-plain", backing, k[2], k[3]) in data]
+        if not sizes:
+            continue
+        size = max(sizes)
+        trip = data[("munmap-trip", backing, size, "MiB/s")]
+        plain = data[("munmap-plain", backing, size, "MiB/s")]
+        cost = []
+        for drv in DRIVERS:
+            t, p = stats(trip[drv])[0], stats(plain[drv])[0]
+            cost.append("%s %.2fx" % ("ours" if drv == "series" else
+                                      "upstream's", p / t if t else 0))
+        print("munmap of a mirrored %s buffer after a round trip, against "
+              "an unmirrored fresh one (%d MiB, time ratio): %s"
+              % (backing, size, ", ".join(cost)))
 
 
 def drift(data):
@@ -285,6 +316,8 @@ def main():
           "spread: +-half of (max - min) / median" % a.rounds)
     print()
     table(data)
+    print()
+    munmap_cost(data)
     print()
     drift(data)
     print()

@@ -23,6 +23,11 @@
  *                memory: every access that finds one faults it back
  *   migrate-sys  migration back to system memory at the driver's request
  *   munmap       munmap() of a buffer the device mirrors
+ *   huge-after   % of the buffer's 2 MiB regions that are a THP after a
+ *                round trip to the device and back at the driver's request
+ *                (/proc/kpageflags of each region's first page)
+ *   munmap-trip  munmap() of that buffer, after a device read mirrored it
+ *   munmap-plain control: munmap() of a fresh buffer no device mirrors
  *   memcpy       control: memcpy() of the buffer, touching no driver
  *   fault-lat    us for one device fault: a read of one 4K page, or of one
  *                2 MiB THP, that the device never saw (mean of many)
@@ -175,6 +180,33 @@ static void explain(const char *path, const char *backing, unsigned long mib)
 		       path, backing, mib, stat_names[i], v[i] - stat0[i]);
 }
 
+/* % of the 2 MiB regions of [p, p + size) whose first page is in a THP. */
+static double huge_share(char *p, size_t size)
+{
+	int pm = open("/proc/self/pagemap", O_RDONLY);
+	int kf = open("/proc/kpageflags", O_RDONLY);
+	unsigned long n = 0, huge = 0;
+	uint64_t ent, flags;
+	size_t off;
+
+	for (off = 0; pm >= 0 && kf >= 0 && off < size; off += TWOMEG, n++) {
+		if (pread(pm, &ent, sizeof(ent),
+			  (uintptr_t)(p + off) / psize * 8) != sizeof(ent) ||
+		    !(ent & (1ULL << 63)) ||
+		    pread(kf, &flags, sizeof(flags),
+			  (ent & ((1ULL << 55) - 1)) * 8) != sizeof(flags))
+			continue;
+		huge += !!(flags & (1ULL << 22));	/* KPF_THP */
+	}
+	if (pm < 0 || kf < 0)
+		n = 0;
+	if (pm >= 0)
+		close(pm);
+	if (kf >= 0)
+		close(kf);
+	return n ? 100.0 * huge / n : -1;
+}
+
 /* A 2 MiB aligned buffer of @size bytes, populated, THP-backed or not. */
 static char *buffer(size_t size, int huge)
 {
@@ -310,11 +342,30 @@ static void bench_migrate(size_t size, int huge, const char *bk)
 		t = timed(HMM_DMIRROR_MIGRATE_TO_SYS, p, size);
 	if (t < 0) {
 		fail("migrate back to system", bk, mib, (int)t);
-	} else {
-		report("migrate-sys", bk, mib, mib / t, "MiB/s");
-		explain("migrate-sys", bk, mib);
+		munmap(p, size);
+		return;
 	}
+	report("migrate-sys", bk, mib, mib / t, "MiB/s");
+	explain("migrate-sys", bk, mib);
+
+	/* What the round trip left: huge pages, and the cost of munmap. */
+	t = huge_share(p, size);
+	if (t < 0)
+		fail("read /proc/self/pagemap and /proc/kpageflags", bk, mib,
+		     -EIO);
+	else
+		report("huge-after", bk, mib, t, "%");
+	t = timed(HMM_DMIRROR_READ, p, size);
+	if (t < 0) {
+		fail("device read after the round trip", bk, mib, (int)t);
+		munmap(p, size);
+		return;
+	}
+	stat_begin();
+	t = now();
 	munmap(p, size);
+	report("munmap-trip", bk, mib, mib / (now() - t), "MiB/s");
+	explain("munmap-trip", bk, mib);
 }
 
 static void bench_memcpy(size_t size, int huge, const char *bk)
@@ -331,7 +382,11 @@ static void bench_memcpy(size_t size, int huge, const char *bk)
 	t = now();
 	memcpy(scratch, p, size);
 	report("memcpy", bk, mib, mib / (now() - t), "MiB/s");
+	stat_begin();
+	t = now();
 	munmap(p, size);
+	report("munmap-plain", bk, mib, mib / (now() - t), "MiB/s");
+	explain("munmap-plain", bk, mib);
 }
 
 /*

@@ -20,7 +20,7 @@ write_output() {
 	python3 - "$OUT" <<'EOF'
 import sys
 paths = ["read-first", "read-again", "write", "migrate-dev", "cpu-fault",
-         "migrate-sys", "munmap", "memcpy"]
+         "migrate-sys", "munmap", "munmap-trip", "munmap-plain", "memcpy"]
 counters = ["updates", "update_ns", "faults", "fault_pages",
             "fault_retries", "fault_ns", "to_device", "to_device_ns",
             "from_device", "from_device_ns", "cpu_faults", "copy_errors"]
@@ -36,6 +36,9 @@ with open(sys.argv[1], "w") as f:
                         for c in counters:
                             f.write("BENCHSTAT series %d %s %s 8 %s %d\n"
                                     % (rnd, p, bk, c, 1000))
+                f.write("BENCH %s %d huge-after %s 8 %d %%\n"
+                        % (drv, rnd, bk,
+                           100 if bk == "THP" and drv == "series" else 0))
                 f.write("BENCH %s %d fault-lat %s %d 30 us\n"
                         % (drv, rnd, bk, 2 if bk == "THP" else 0))
                 f.write("BENCH %s %d cpu-lat %s %d 40 us\n"
@@ -83,4 +86,14 @@ EOF
 	run python3 "$REPORT" --rounds 2 "$OUT"
 	[ "$status" -eq 1 ]
 	echo "$output" | grep -q 'no BENCH-CONFIG line'
+}
+
+@test "the round trip's huge pages and munmap cost are reported" {
+	write_output
+	# ours: munmap after the trip at half the speed of an unmirrored one
+	sed -i -E 's/^(BENCH series [12] munmap-trip THP 8) [0-9]+/\1 50/' "$OUT"
+	run python3 "$REPORT" --rounds 2 "$OUT"
+	[ "$status" -eq 0 ]
+	echo "$output" | grep -Eq '^THP regions after a round trip \(driver\) +THP +8 MiB +100% .* 0% .* -$'
+	echo "$output" | grep -q "^munmap of a mirrored THP buffer after a round trip, against an unmirrored fresh one (8 MiB, time ratio): ours 2.03x, upstream's 1.00x$"
 }
