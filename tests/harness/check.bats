@@ -109,6 +109,14 @@ setup() {
 	assert_failed_with 'KUnit: 1 parser errors'
 }
 
+@test "a kernel message between KUnit lines is not a KUnit failure" {
+	edit "$STUB_CONSOLE" '0,/^\(\[[ 0-9.]*\]\)     KTAP version 1$/s//&\n\1 input: AT Translated Set 2 keyboard as \/devices\/platform\/i8042\/serio0\/input\/input0/'
+	grep -q 'input: AT Translated' "$STUB_CONSOLE"
+	run_check
+	[ "$status" -eq 0 ]
+	echo "$output" | grep -q 'KUnit: Ran 3 tests: passed: 3'
+}
+
 @test "a failing KUnit case is a failure" {
 	edit "$STUB_CONSOLE" 's/    ok 1 hmm_etype_table_test/    not ok 1 hmm_etype_table_test/'
 	run_check
