@@ -66,7 +66,7 @@
 #define MAXSIZES	8
 #define LAT_PAGES	256	/* 4K latency: pages, 16 apart for cpu-lat */
 #define LAT_HUGE	8	/* THP latency: 2 MiB ranges */
-#define FAULT_STRIDE	16	/* pages: the series' CPU fault window */
+#define FAULT_STRIDE	16	/* pages apart: isolated faults */
 
 static const char *driver = "?";
 static int round_no;

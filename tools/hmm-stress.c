@@ -58,7 +58,7 @@
 #define NTHREADS	(NOWNERS + NOTHERS)
 #define HIST		8		/* recent operations kept per page */
 #define MAXREPORT	8		/* mismatches printed per case */
-#define WINDOW		16UL		/* HMM's CPU fault window */
+#define WINDOW		16UL		/* pages: a small migration */
 #define CHUNK_SIZE	(2UL << 20)	/* HMM cuts migrations at 2 MiB (PMD) */
 #define MODULE_PATH	"/lib/modules/test_hmm.ko"
 #define MODULE_PARAMS	"spm_addr_dev0=0xA0000000 spm_addr_dev1=0xB0000000"
