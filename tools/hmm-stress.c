@@ -2037,7 +2037,7 @@ static unsigned long wait_pages(int fd, unsigned long want)
 }
 
 /*
- * The buffer of a fault case: 64 pages (4 CPU fault windows), the first
+ * The buffer of a fault case: 64 pages (several CPU fault windows), the first
  * half at the end of one 2 MiB migration chunk and the second half at the
  * start of the next.
  */
