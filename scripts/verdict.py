@@ -61,6 +61,24 @@ CUT = '------------[ cut here ]------------'
 END_TRACE = re.compile(r'---\[ end trace [0-9a-f]+ \]---')
 
 
+# A kernel message the serial console printed inside a line of the guest's
+# own (the kernel writes its records whole; user space's writes can be cut
+# anywhere): a timestamped record that does not start a line.
+KMSG_INSIDE = re.compile(r'(?<=[^\n])\[ *\d+\.\d+\] [^\n]*\n')
+
+
+def untangle(lines):
+    """The console's lines with kernel messages lifted out of the lines of
+    the guest's own that they cut (the messages themselves are dropped: the
+    kernel log scan reads the console as it is)."""
+    text = '\n'.join(lines) + '\n'
+    while True:
+        new = KMSG_INSIDE.sub('', text)
+        if new == text:
+            return text.splitlines()
+        text = new
+
+
 def strip_ts(line):
     return TS.sub('', line.rstrip('\r\n'))
 
@@ -398,7 +416,7 @@ def cmd_check(a):
         status = (read_lines(a.status) or [''])[0].strip()
     console = read_lines(a.console) if os.path.exists(a.console) else []
     output = read_lines(a.output) if os.path.exists(a.output) else []
-    if not any(tag in strip_ts(x) for x in console):
+    if not any(tag in strip_ts(x) for x in untangle(console)):
         print('  VM: FAILED: the console log is not from this run (no "%s")'
               % tag)
         res.add('fail', 'VM: no console log from this run')
@@ -460,17 +478,27 @@ def cmd_scan(a):
     return 0
 
 
+def cmd_untangle(a):
+    for line in untangle(read_lines(a.console)):
+        print(line)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     sub = ap.add_subparsers(dest='cmd', required=True)
     s = sub.add_parser('scan')
     s.add_argument('console')
     s.add_argument('--warnings')
+    u = sub.add_parser('untangle')
+    u.add_argument('console')
     c = sub.add_parser('check')
     for opt in ('run-id', 'console', 'output', 'status', 'suites',
                 'warnings', 'kunit-py', 'results'):
         c.add_argument('--' + opt, required=True)
     a = ap.parse_args()
+    if a.cmd == 'untangle':
+        return cmd_untangle(a)
     return cmd_scan(a) if a.cmd == 'scan' else cmd_check(a)
 
 

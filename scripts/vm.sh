@@ -144,9 +144,11 @@ set -e
 tr -d '\r' < "$JOBOUT.raw" > "$JOBOUT" 2>/dev/null || : > "$JOBOUT"
 rm -f "$JOBOUT.raw"
 
-grep -q "HMM-GUEST: run $run_id\$" "$LOG" ||
+# The guest's own lines, with kernel messages that cut them lifted out.
+lines=$(python3 "$TOP/scripts/verdict.py" untangle "$LOG") || lines=""
+grep -q "HMM-GUEST: run $run_id\$" <<<"$lines" ||
 	finish "the guest never printed this run's id (it did not boot; qemu exit $qrc; log: ${LOG#"$TOP"/})" 3
-rc=$(sed -n 's/^.*HMM-GUEST-EXIT: \([0-9]*\).*$/\1/p' "$LOG" | tail -n 1)
+rc=$(sed -n 's/^.*HMM-GUEST-EXIT: \([0-9]*\).*$/\1/p' <<<"$lines" | tail -n 1)
 if [ -z "$rc" ]; then
 	[ "$qrc" != 124 ] || finish "the VM did not finish within ${timeout}s (log: ${LOG#"$TOP"/})" 124
 	finish "the VM stopped before the job finished (qemu exit $qrc; log: ${LOG#"$TOP"/})" 4

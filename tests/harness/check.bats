@@ -117,6 +117,16 @@ setup() {
 	echo "$output" | grep -q 'KUnit: Ran 3 tests: passed: 3'
 }
 
+@test "a kernel message inside the guest's own lines is not a failure" {
+	edit "$STUB_CONSOLE" 's/^HMM-GUEST: run @RUN@$/HMM-GUEST: run [    1.553901] input: ImExPS\/2 Generic Explorer Mouse as \/devices\/platform\/i8042\/serio1\/input\/input2\n@RUN@/'
+	edit "$STUB_CONSOLE" 's/^HMM-GUEST-EXIT: 0$/HMM-GUEST-EX[   41.000001] random: crng reseeded\nIT: 0/'
+	grep -q '^HMM-GUEST: run \[' "$STUB_CONSOLE"
+	grep -q '^IT: 0$' "$STUB_CONSOLE"
+	run_check
+	[ "$status" -eq 0 ]
+	echo "$output" | tail -n 1 | grep -Eq '^[0-9]+ passed, 0 failed, 1 skipped$'
+}
+
 @test "a failing KUnit case is a failure" {
 	edit "$STUB_CONSOLE" 's/    ok 1 hmm_etype_table_test/    not ok 1 hmm_etype_table_test/'
 	run_check
