@@ -1054,6 +1054,16 @@ static void pick_range(struct thr *t, unsigned long *g, unsigned long *n)
 	unsigned long max = r->kind == R_THP && rnd_below(&t->rng, 2) ?
 			    MAXRANGE : 64;
 
+	/*
+	 * A whole 2 MiB region of the THP region now and then: what HMM
+	 * brings back from the device as one THP when all of it is there.
+	 */
+	if (r->kind == R_THP && HPS / PS <= MAXRANGE &&
+	    !rnd_below(&t->rng, 4)) {
+		*n = HPS / PS;
+		*g = r->first + rnd_below(&t->rng, r->npages / *n) * *n;
+		return;
+	}
 	*n = 1 + rnd_below(&t->rng, max);
 	if (*n > r->npages)
 		*n = r->npages;
