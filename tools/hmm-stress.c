@@ -24,6 +24,7 @@
  * seed list, about a minute). See --help.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -3254,10 +3255,96 @@ static pid_t spawn_self(const char *role, uint64_t seed, unsigned int seconds)
 	fflush(stdout);
 	pid = fork();
 	if (!pid) {
+		if (*mutate)
+			setenv("HMM_STRESS_MUTATE", mutate, 1);
 		execl("/proc/self/exe", "hmm-stress", role, s, t, (char *)NULL);
 		_exit(127);
 	}
 	return pid;
+}
+
+/* Print one line of a /proc file of a task, "-" if it cannot be read. */
+static void show_proc_line(const char *dir, const char *file, char *buf,
+			   size_t size)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	strcpy(buf, "-");
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (!fgets(buf, size, f))
+		strcpy(buf, "-");
+	buf[strcspn(buf, "\n")] = 0;
+	fclose(f);
+}
+
+/* Where each thread of a hung process is: state, wchan, syscall, stack. */
+static void show_tasks(pid_t pid)
+{
+	char dir[64], tdir[128], stat[256], wchan[128], sysc[128], line[256];
+	struct dirent *d;
+	DIR *tasks;
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/task", pid);
+	tasks = opendir(dir);
+	if (!tasks)
+		return;
+	while ((d = readdir(tasks))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(tdir, sizeof(tdir), "%s/%s", dir, d->d_name);
+		show_proc_line(tdir, "stat", stat, sizeof(stat));
+		show_proc_line(tdir, "wchan", wchan, sizeof(wchan));
+		show_proc_line(tdir, "syscall", sysc, sizeof(sysc));
+		say("  task %s: stat %.60s; wchan %s; syscall %s", d->d_name,
+		    stat, wchan, sysc);
+		snprintf(line, sizeof(line), "%s/stack", tdir);
+		f = fopen(line, "r");
+		while (f && fgets(line, sizeof(line), f)) {
+			line[strcspn(line, "\n")] = 0;
+			say("    %s", line);
+		}
+		if (f)
+			fclose(f);
+	}
+	closedir(tasks);
+}
+
+/*
+ * Wait for a process spawn_self() started, for limit_ms at most. A process
+ * that does not end by then is shown (where each of its threads is, in the
+ * kernel and out of it) and killed, and the wait fails: a hang fails its
+ * case with a diagnosis instead of running into the suite's time limit.
+ * Returns the waitpid() status, or -1 after a hang or a failed waitpid().
+ */
+static int wait_spawned(pid_t pid, uint64_t limit_ms, const char *what)
+{
+	uint64_t t0 = now_ms();
+	int status, n;
+	pid_t r;
+
+	while ((r = waitpid(pid, &status, WNOHANG)) == 0 &&
+	       now_ms() - t0 < limit_ms)
+		usleep(20000);
+	if (r == pid)
+		return status;
+	if (r < 0) {
+		CHECK(0, "%s: waitpid: %s", what, strerror(errno));
+		return -1;
+	}
+	CHECK(0, "%s (pid %d) did not end in %llu s; its threads:", what, pid,
+	      (unsigned long long)limit_ms / 1000);
+	show_tasks(pid);
+	kill(pid, SIGKILL);
+	for (n = 0; n < 500 && !waitpid(pid, &status, WNOHANG); n++)
+		usleep(20000);
+	if (n == 500)
+		say("%s (pid %d): still there 10 s after SIGKILL", what, pid);
+	return -1;
 }
 
 /*
@@ -3307,6 +3394,8 @@ static bool fz_run(uint64_t seed, unsigned int seconds)
 		pthread_create(&th[i], NULL, fz_thread, (void *)(uintptr_t)(seed + i));
 	pthread_create(&th[3], NULL, fz_churn, (void *)(uintptr_t)(seed + 9));
 	sleep(seconds);
+	while (mutating("hang"))	/* the fuzzer never ends */
+		pause();
 	atomic_store(&fz.stop, 1);
 	for (i = 0; i < 4; i++) {
 		pthread_join(th[i], &r);
@@ -3339,10 +3428,13 @@ static bool case_fuzz(uint64_t seed, unsigned int seconds)
 	CHECK(pid > 0, "fork: %s", strerror(errno));
 	if (pid < 0)
 		return false;
-	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	status = wait_spawned(pid, (seconds + 60) * 1000ULL * slow,
+			      "the fuzzer process");
+	CHECK(status != -1 && WIFEXITED(status) &&
 	      (!WEXITSTATUS(status) || WEXITSTATUS(status) == FZ_POISONED),
 	      "the fuzzer process failed (status %#x)", status);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == FZ_POISONED)
+	if (status != -1 && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == FZ_POISONED)
 		say("ioctl-fuzz: the fuzzer stopped: it touched its own memory that a copy failure it injected had poisoned");
 	dev_leaks(pages, stale);
 	return !cfails;
@@ -3504,7 +3596,9 @@ static bool case_unload(uint64_t seed, unsigned int seconds)
 		usleep(rnd_below(&rng, 3000));
 	}
 	for (i = 0; i < 2; i++) {
-		CHECK(waitpid(pid[i], &status, 0) == pid[i] && WIFEXITED(status) &&
+		status = wait_spawned(pid[i], (seconds + 60) * 1000ULL * slow,
+				      "an unload worker");
+		CHECK(status != -1 && WIFEXITED(status) &&
 		      !WEXITSTATUS(status), "worker %d failed (status %#x)", i,
 		      status);
 	}
@@ -3558,7 +3652,7 @@ static void usage(void)
 	       "  --only NAME   run the cases whose name contains NAME (others skip)\n"
 	       "  --progress    a progress line per second (on by default from 60 s)\n"
 	       "  --mutate WHAT break one check on purpose, to see it fail:\n"
-	       "                model flip child ro wp pattern sigbus errno leak\n");
+	       "                model flip child ro wp pattern sigbus errno leak hang\n");
 }
 
 struct opts {
@@ -3652,7 +3746,9 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (flavor && !strcmp(flavor, "debug"))
 		slow = 4;
-	/* The processes spawn_self() starts. */
+	/* The processes spawn_self() starts, with the run's --mutate. */
+	if (getenv("HMM_STRESS_MUTATE"))
+		mutate = getenv("HMM_STRESS_MUTATE");
 	if (argc == 4 && !strcmp(argv[1], "--fuzz-process")) {
 		cname = "ioctl-fuzz";
 		return fz_run(strtoull(argv[2], NULL, 0), atoi(argv[3])) ? 0 : 1;
