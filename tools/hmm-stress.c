@@ -2985,18 +2985,26 @@ static bool fz_call(uint64_t *rng, char *cmdpage)
 			cmd->ptr = (uintptr_t)fz.sac;	/* the source */
 		cmd->npages = fz_npages(rng);
 		if (req == HMM_DMIRROR_INJECT) {
-			/* Not BOGUS nor STRAY: drivers bugs that warn. */
+			/*
+			 * Not BOGUS nor STRAY: drivers bugs that warn. SLOW
+			 * sleeps npages ms in every copy call: at most 2 here,
+			 * or an eviction of a thousand pages one by one
+			 * holds the device for a minute.
+			 */
 			static const int modes[] = {
 				HMM_DMIRROR_INJECT_NONE, HMM_DMIRROR_INJECT_ENOMEM,
 				HMM_DMIRROR_INJECT_EIO,
 				HMM_DMIRROR_INJECT_EVERY_NTH,
 				HMM_DMIRROR_INJECT_CLEAN,
-				HMM_DMIRROR_INJECT_STRAY + 1, 1000,
+				HMM_DMIRROR_INJECT_SLOW,
+				HMM_DMIRROR_INJECT_SLOW + 1, 1000,
 			};
 
 			cmd->addr = rnd_below(rng, 4);
-			cmd->ptr = modes[rnd_below(rng, 7)];
+			cmd->ptr = modes[rnd_below(rng, 8)];
 			cmd->npages = rnd_below(rng, 70);
+			if (cmd->ptr == HMM_DMIRROR_INJECT_SLOW)
+				cmd->npages = rnd_below(rng, 3);
 		}
 		cmd->cpages = rnd(rng);
 		cmd->faults = rnd(rng);
@@ -3405,6 +3413,8 @@ static bool fz_run(uint64_t seed, unsigned int seconds)
 	fz_teardown();
 	fz_summary();
 	CHECK(!bad, "%lu calls broke a rule", bad);
+	CHECK(!atomic_load(&fz.slow), "%lu calls took over %d s",
+	      atomic_load(&fz.slow), 10 * slow);
 	CHECK(atomic_load(&fz.calls) > 100, "too few calls: nothing was tested");
 	return !cfails;
 }
