@@ -30,9 +30,12 @@
  *   munmap-plain control: munmap() of a fresh buffer no device mirrors
  *   memcpy       control: memcpy() of the buffer, touching no driver
  *   fault-lat    us for one device fault: a read of one 4K page, or of one
- *                2 MiB THP, that the device never saw (mean of many)
+ *                2 MiB THP, that the device never saw (median of 1024 4K
+ *                faults, of 8 THP ones: the VM's hiccups, which only ever
+ *                add time, move a mean but hardly a median)
  *   cpu-lat      us for one CPU fault on device memory: the first touch of
- *                a page, 16 pages apart, or of a 2 MiB range (mean)
+ *                a page, 16 pages apart, or of a 2 MiB range (median, as
+ *                above)
  *   table        KiB of mirror table after read-first (the series' driver
  *                only: upstream's has no mirror table, and no STATS ioctl)
  *
@@ -64,7 +67,7 @@
 
 #define TWOMEG		(2UL << 20)
 #define MAXSIZES	8
-#define LAT_PAGES	256	/* 4K latency: pages, 16 apart for cpu-lat */
+#define LAT_PAGES	1024	/* 4K latency: isolated pages, 16 apart */
 #define LAT_HUGE	8	/* THP latency: 2 MiB ranges */
 #define FAULT_STRIDE	16	/* pages apart: isolated faults */
 
@@ -389,6 +392,20 @@ static void bench_memcpy(size_t size, int huge, const char *bk)
 	explain("munmap-plain", bk, mib);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The median of @n times, in us (sorts @t). */
+static double median_us(double *t, unsigned long n)
+{
+	qsort(t, n, sizeof(*t), cmp_double);
+	return (n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2) * 1e6;
+}
+
 /*
  * Latency of one device fault and of one CPU fault back: @n units of
  * @unit pages each, in a buffer of @n * @gap pages (one unit per @gap).
@@ -397,12 +414,13 @@ static void bench_latency(int huge, const char *bk)
 {
 	unsigned long unit = huge ? TWOMEG / psize : 1;
 	unsigned long gap = huge ? unit : FAULT_STRIDE;
-	unsigned long n = huge ? LAT_HUGE : LAT_PAGES / FAULT_STRIDE * 4;
+	unsigned long n = huge ? LAT_HUGE : LAT_PAGES;
 	size_t size = n * gap * psize;
+	static double times[LAT_PAGES];
 	volatile char sum = 0;
-	double t, total = 0;
 	unsigned long i;
 	char *p = buffer(size, huge);
+	double t;
 	int ret;
 
 	if (!p) {
@@ -413,14 +431,14 @@ static void bench_latency(int huge, const char *bk)
 		t = now();
 		ret = dmirror(HMM_DMIRROR_READ, p + i * gap * psize, copy,
 			      unit);
-		total += now() - t;
+		times[i] = now() - t;
 		if (ret) {
 			munmap(p, size);
 			fail("device read (latency)", bk, size >> 20, ret);
 			return;
 		}
 	}
-	report("fault-lat", bk, huge ? 2 : 0, total / n * 1e6, "us");
+	report("fault-lat", bk, huge ? 2 : 0, median_us(times, n), "us");
 
 	ret = dmirror(HMM_DMIRROR_MIGRATE_TO_DEV, p, copy, size / psize);
 	if (ret) {
@@ -428,13 +446,12 @@ static void bench_latency(int huge, const char *bk)
 		fail("migrate to device (latency)", bk, size >> 20, ret);
 		return;
 	}
-	total = 0;
 	for (i = 0; i < n; i++) {
 		t = now();
 		sum += p[i * gap * psize];
-		total += now() - t;
+		times[i] = now() - t;
 	}
-	report("cpu-lat", bk, huge ? 2 : 0, total / n * 1e6, "us");
+	report("cpu-lat", bk, huge ? 2 : 0, median_us(times, n), "us");
 	munmap(p, size);
 }
 
@@ -481,11 +498,13 @@ int main(int argc, char **argv)
 				"(sizes in MiB, even numbers)\n");
 		return 2;
 	}
-	/* The latency buffers need this much too. */
+	/* The latency buffers need this much too (the driver's read-back). */
+	psize = sysconf(_SC_PAGESIZE);
 	max = LAT_HUGE * TWOMEG;
+	if (LAT_PAGES * FAULT_STRIDE * psize > max)
+		max = LAT_PAGES * FAULT_STRIDE * psize;
 	for (i = 0; i < nsizes; i++)
 		max = sizes[i] > max ? sizes[i] : max;
-	psize = sysconf(_SC_PAGESIZE);
 	snprintf(path, sizeof(path), "/dev/hmm_dmirror%d", device);
 	fd = open(path, O_RDWR);
 	copy = malloc(max);
