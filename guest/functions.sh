@@ -102,11 +102,25 @@ run_suite() {
 	return $rc
 }
 
+# khugepaged_pause / khugepaged_resume: khugepaged sleeps for a day
+# between scans, then its own setting again. Writing the setting wakes it
+# for one pass, which the second's wait lets finish first.
+KHP=/sys/kernel/mm/transparent_hugepage/khugepaged/scan_sleep_millisecs
+khugepaged_pause() {
+	read -r khp_saved < $KHP || return 1
+	echo 86400000 > $KHP || return 1
+	sleep 1
+}
+khugepaged_resume() {
+	echo "$khp_saved" > $KHP
+}
+
 # run_declared_suites FILE: every "selftest" line of guest/suites, in order.
 run_declared_suites() {
-	while read -r kind name prog thp limit driver rest; do
+	while read -r kind name prog thp limit driver flags rest; do
 		[ "$kind" = selftest ] || continue
 		case $driver in '#'*|'') driver=series ;; esac
+		case $flags in '#'*) flags= ;; esac
 		if ! thp_mode "$thp"; then
 			job_fail "$name: cannot set THP mode $thp"
 			continue
@@ -121,7 +135,12 @@ run_declared_suites() {
 			mark "HMM-SUITE-END: $name rc=127"
 			continue
 		fi
+		if [ "$flags" = no-khugepaged ] && ! khugepaged_pause; then
+			job_fail "$name: cannot pause khugepaged"
+			continue
+		fi
 		run_suite "$name" "$(time_limit "$limit")" "$prog"
+		[ "$flags" != no-khugepaged ] || khugepaged_resume
 	done < "$1"
 }
 

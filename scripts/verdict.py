@@ -208,8 +208,9 @@ def load_suites(path):
             continue
         if f[0] == 'kunit' and len(f) == 2:
             kunit.append(f[1])
-        elif f[0] == 'selftest' and len(f) in (5, 6) and f[4].isdigit() \
-                and f[5:] in ([], ['series'], ['upstream']):
+        elif f[0] == 'selftest' and len(f) in (5, 6, 7) and f[4].isdigit() \
+                and f[5:6] in ([], ['series'], ['upstream']) \
+                and f[6:] in ([], ['no-khugepaged']):
             selftests.append(f[1])
         else:
             raise SystemExit('%s:%d: cannot parse "%s"' % (path, n, line))
