@@ -31,7 +31,7 @@
  *   memcpy       control: memcpy() of the buffer, touching no driver
  *   fault-lat    us for one device fault: a read of one 4K page, or of one
  *                2 MiB THP, that the device never saw (median of 1024 4K
- *                faults, of 8 THP ones: the VM's hiccups, which only ever
+ *                faults, of 64 THP ones: the VM's hiccups, which only ever
  *                add time, move a mean but hardly a median)
  *   cpu-lat      us for one CPU fault on device memory: the first touch of
  *                a page, 16 pages apart, or of a 2 MiB range (median, as
@@ -68,7 +68,8 @@
 #define TWOMEG		(2UL << 20)
 #define MAXSIZES	8
 #define LAT_PAGES	1024	/* 4K latency: isolated pages, 16 apart */
-#define LAT_HUGE	8	/* THP latency: 2 MiB ranges */
+#define LAT_HUGE	64	/* THP latency: 2 MiB ranges */
+_Static_assert(LAT_HUGE <= LAT_PAGES, "bench_latency()'s times[] holds either");
 #define FAULT_STRIDE	16	/* pages apart: isolated faults */
 
 static const char *driver = "?";
