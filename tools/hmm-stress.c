@@ -1712,9 +1712,11 @@ static void final_verify(struct wl *w)
 /*
  * Device pages in use on dev must drop back to base (they are freed as
  * the pages are unmapped), and the device must have one mirror: ours.
+ * *backing: the dummy device's backing pages (system pages that hold the
+ * data of device-private pages) beyond one per device-private page in use.
  */
 static long leaked_pages(int dev, unsigned long base, unsigned long *mirrors,
-			 unsigned long long *stale)
+			 unsigned long long *stale, long long *backing)
 {
 	struct hmm_dmirror_stats st;
 	uint64_t t0 = now_ms();
@@ -1739,6 +1741,8 @@ static long leaked_pages(int dev, unsigned long base, unsigned long *mirrors,
 		return ret;
 	*mirrors = st.mirrors;
 	*stale = st.stale;
+	*backing = (long long)st.backing_pages -
+		   (long long)(dev < 2 ? st.device_pages : 0);
 	return st.device_pages - base;
 }
 
@@ -1857,11 +1861,13 @@ static void wl_leaks(struct wl *w, const unsigned long *base_pages,
 {
 	unsigned long mirrors;
 	unsigned long long stale;
+	long long backing;
 	long leak;
 	int d;
 
 	for (d = 0; d < 2; d++) {
-		leak = leaked_pages(w->dev[d], base_pages[d], &mirrors, &stale);
+		leak = leaked_pages(w->dev[d], base_pages[d], &mirrors, &stale,
+				    &backing);
 		if (leak < 0) {
 			fail(w, "device %d: stats after the case: %s",
 			     w->dev[d], strerror(-leak));
@@ -1872,6 +1878,9 @@ static void wl_leaks(struct wl *w, const unsigned long *base_pages,
 		if (leak)
 			fail(w, "device %d: %ld device pages still in use",
 			     w->dev[d], leak);
+		if (backing)
+			fail(w, "device %d: %lld backing pages beyond one per device-private page in use",
+			     w->dev[d], backing);
 		if (stale != stale0[d])
 			fail(w, "device %d: checker counter stale grew by %llu",
 			     w->dev[d], stale - stale0[d]);
@@ -1906,7 +1915,9 @@ static bool run_case(int no, uint64_t seed, const struct config *cfg,
 	kmsg("HMM-STRESS: case %d seed %llu %s", no, (unsigned long long)seed,
 	     cfg->name);
 	for (d = 0; d < 2; d++) {
-		long l = leaked_pages(cfg->dev[d], 0, &mirrors, &stale0[d]);
+		long long backing;
+		long l = leaked_pages(cfg->dev[d], 0, &mirrors, &stale0[d],
+				      &backing);
 
 		base_pages[d] = l > 0 ? l : 0;
 	}
@@ -3231,13 +3242,17 @@ static void dev_leaks(const unsigned long *pages, const unsigned long long *stal
 {
 	unsigned long mirrors;
 	unsigned long long st;
+	long long backing;
 
 	for (int dev = 0; dev < 4; dev++) {
-		long leak = leaked_pages(dev, pages[dev], &mirrors, &st);
+		long leak = leaked_pages(dev, pages[dev], &mirrors, &st,
+					 &backing);
 
 		CHECK(leak == 0, "device %d: %ld device pages leaked", dev, leak);
 		if (leak < 0)
 			continue;
+		CHECK(backing == 0, "device %d: %lld backing pages beyond one per device-private page in use",
+		      dev, backing);
 		CHECK(st == stale[dev], "device %d: checker counter stale grew by %llu",
 		      dev, st - stale[dev]);
 		CHECK(mirrors == 1, "device %d: %lu mirrors not freed", dev,
@@ -3631,20 +3646,24 @@ static bool case_leaks(void)
 	for (dev = 0; dev < 4; dev++) {
 		unsigned long mirrors;
 		unsigned long long stale;
-		long leak = leaked_pages(dev, 0, &mirrors, &stale);
+		long long backing;
+		long leak = leaked_pages(dev, 0, &mirrors, &stale, &backing);
 
 		CHECK(leak == 0, "device %d: %ld device pages in use", dev, leak);
 		if (leak < 0)
 			continue;
+		CHECK(backing == 0, "device %d: %lld backing pages beyond one per device-private page in use",
+		      dev, backing);
 		CHECK(stale == 0, "device %d: checker counter stale is %llu",
 		      dev, stale);
 		CHECK(mirrors == 1, "device %d: %lu mirrors not freed", dev,
 		      mirrors - 1);
 		fd = open_dev(dev);
 		if (fd >= 0 && !get_stats(fd, &st))
-			say("leaks: device %d: %llu device pages in use, %llu of %llu free, stale %llu, %llu mirrors, %llu frees",
+			say("leaks: device %d: %llu device pages in use, %llu of %llu free, %llu backing pages, stale %llu, %llu mirrors, %llu frees",
 			    dev, st.device_pages, st.device_free,
-			    st.device_memory, st.stale, st.mirrors, st.frees);
+			    st.device_memory, st.backing_pages, st.stale,
+			    st.mirrors, st.frees);
 		if (fd >= 0)
 			close(fd);
 	}
