@@ -16,7 +16,9 @@ The BENCHSTAT lines (the series' driver only) are what HMM counted for
 the mirror during each path (/sys/kernel/debug/hmm/stats): the last table
 says, at the largest size, how many update() calls, device faults and
 CPU faults a path made, how many pages moved, and which share of its time
-went to update(), to device faults and to the copy callbacks.
+went to update(), to device faults and to the copy callbacks. The
+latencies are also printed round by round, with the ratio of each
+driver's fastest round.
 
 Fails (exit 1) when the output is incomplete: a driver, a round or a
 figure missing, a path without its counters, or a line it cannot read.
@@ -231,6 +233,25 @@ def munmap_cost(data):
               % (backing, size, ", ".join(cost)))
 
 
+def latency_rounds(data):
+    """The latencies round by round. The VM's speed changes within a boot
+    (under TCG by a factor of two or three, for a while), and the median of
+    a few rounds can land on a slow round for one driver and a fast one for
+    the other: the fastest round of each is the fairer comparison then."""
+    names = {"fault-lat": "one device fault (latency)",
+             "cpu-lat": "one CPU fault back (latency)"}
+    for key in sorted(k for k in data if k[0] in names):
+        what, backing, _, unit = key
+        per = {drv: [v for _, v in sorted(data[key][drv])] for drv in DRIVERS}
+        best = {drv: min(per[drv]) for drv in DRIVERS}
+        print("%s %s, per round: ours %s %s, upstream's %s %s; fastest "
+              "rounds: upstream/ours %.2f"
+              % (names[what], backing,
+                 ", ".join("%.1f" % v for v in per["series"]), unit,
+                 ", ".join("%.1f" % v for v in per["upstream"]), unit,
+                 best["upstream"] / best["series"] if best["series"] else 0))
+
+
 def drift(data):
     """memcpy beside each driver, all sizes: how far the VM moved."""
     per = {}
@@ -318,6 +339,8 @@ def main():
     table(data)
     print()
     munmap_cost(data)
+    print()
+    latency_rounds(data)
     print()
     drift(data)
     print()

@@ -97,3 +97,15 @@ EOF
 	echo "$output" | grep -Eq '^THP regions after a round trip \(driver\) +THP +8 MiB +100% .* 0% .* -$'
 	echo "$output" | grep -q "^munmap of a mirrored THP buffer after a round trip, against an unmirrored fresh one (8 MiB, time ratio): ours 2.03x, upstream's 1.00x$"
 }
+
+@test "the latencies are shown round by round, with the fastest rounds' ratio" {
+	write_output
+	# ours: a slow second round of CPU faults back (4K), 40 us otherwise
+	sed -i -E 's/^(BENCH series 2 cpu-lat 4K 0) [0-9]+/\1 120/' "$OUT"
+	# upstream's: 20 us in its first round
+	sed -i -E 's/^(BENCH upstream 1 cpu-lat 4K 0) [0-9]+/\1 20/' "$OUT"
+	run python3 "$REPORT" --rounds 2 "$OUT"
+	[ "$status" -eq 0 ]
+	echo "$output" | grep -q "^one CPU fault back (latency) 4K, per round: ours 40.0, 120.0 us, upstream's 20.0, 40.0 us; fastest rounds: upstream/ours 0.50$"
+	echo "$output" | grep -q "^one device fault (latency) THP, per round: ours 30.0, 30.0 us, upstream's 30.0, 30.0 us; fastest rounds: upstream/ours 1.00$"
+}
